@@ -1,0 +1,101 @@
+r"""The linear neural network: end-to-end matrix, layer gradients, balancedness.
+
+A depth-$N$ linear network is a list ``weights = [W_1, ..., W_N]`` with ``W_j`` of shape
+$(d_j, d_{j-1})$. It computes $x \mapsto W x$ with the end-to-end matrix $W = W_N \cdots W_1$, and is
+trained on the overparameterized objective $\phi(W_1, \dots, W_N) = \ell(W_N \cdots W_1)$ [ACH18, eq. (2)].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_matrix, check_weights
+
+__all__ = ["end_to_end", "layer_gradients", "balancedness_gaps", "balancedness_matrices"]
+
+
+def _prefixes(weights: list[np.ndarray]) -> list[np.ndarray]:
+    """``[I, W_1, W_2 W_1, ..., W_{N-1} ... W_1]``: the input each layer sees."""
+    P = [np.eye(weights[0].shape[1], dtype=weights[0].dtype)]
+    for W in weights[:-1]:
+        P.append(W @ P[-1])
+    return P
+
+
+def end_to_end(weights) -> np.ndarray:
+    r"""Return the end-to-end matrix $W = W_N W_{N-1} \cdots W_1$ [ACH18, eq. (2)].
+
+    Parameters
+    ----------
+    weights : list of 2-D arrays
+        ``[W_1, ..., W_N]``; ``W_j`` has shape ``(d_j, d_{j-1})``.
+
+    Returns
+    -------
+    ndarray of shape ``(d_N, d_0)``
+    """
+    layers = check_weights(weights)
+    W = layers[0]
+    for Wj in layers[1:]:
+        W = Wj @ W
+    return W
+
+
+def layer_gradients(weights, grad) -> list[np.ndarray]:
+    r"""Return the gradients $\partial\phi/\partial W_j$ of $\phi(W_1..W_N) = \ell(W_N \cdots W_1)$.
+
+    By the chain rule [ACH18, eq. (4)],
+
+    $$\frac{\partial \phi}{\partial W_j} = (W_N \cdots W_{j+1})^\top \, G \, (W_{j-1} \cdots W_1)^\top,
+    \qquad G = \nabla \ell(W),$$
+
+    with empty products equal to the identity.
+
+    Parameters
+    ----------
+    weights : list of 2-D arrays
+        ``[W_1, ..., W_N]``.
+    grad : 2-D array of shape ``(d_N, d_0)``
+        $G$, the gradient of the loss at the end-to-end matrix.
+
+    Returns
+    -------
+    list of arrays, the ``j``-th with the shape of ``W_j``.
+    """
+    layers = check_weights(weights)
+    G = as_matrix(grad, "the gradient G")
+    shape = (layers[-1].shape[0], layers[0].shape[1])
+    if G.shape != shape:
+        raise ValueError(
+            f"the gradient G = grad l(W) must have the shape of the end-to-end matrix W = W_N...W_1, "
+            f"{shape}; got {G.shape}"
+        )
+    prefixes = _prefixes(layers)
+    grads = [None] * len(layers)
+    A = G  # (W_N ... W_{j+1})^T G, built from the top layer down
+    for j in range(len(layers) - 1, -1, -1):
+        grads[j] = A @ prefixes[j].T
+        A = layers[j].T @ A
+    return grads
+
+
+def balancedness_matrices(weights) -> list[np.ndarray]:
+    r"""Return the $N-1$ matrices $W_{j+1}^\top W_{j+1} - W_j W_j^\top$, $j = 1..N-1$.
+
+    Gradient flow leaves each of them constant in time [ACH18, Theorem 1; ACGH19, Lemma 1 context];
+    the weights are *balanced* when all are zero.
+    """
+    layers = check_weights(weights)
+    return [layers[j + 1].T @ layers[j + 1] - layers[j] @ layers[j].T for j in range(len(layers) - 1)]
+
+
+def balancedness_gaps(weights) -> np.ndarray:
+    r"""Return the $N-1$ gaps $\|W_{j+1}^\top W_{j+1} - W_j W_j^\top\|_F$, $j = 1..N-1$.
+
+    The weights are $\delta$-balanced [ACGH19, Definition 1] when every gap is at most $\delta$.
+
+    Returns
+    -------
+    ndarray of shape ``(N - 1,)`` (empty for a single layer).
+    """
+    return np.array([np.linalg.norm(D) for D in balancedness_matrices(weights)], dtype=float)
