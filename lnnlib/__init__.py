@@ -19,6 +19,19 @@ from .network import balancedness_gaps, balancedness_matrices, end_to_end, layer
 from .notebook import setup_notebook
 from .train import Trajectory, end_to_end_descent, gradient_descent
 
+# Concept modules of the later notebooks: each re-exports the names in its own __all__.
+from . import acceleration, completion, convergence, data, fields, intro, optimizers, sensing, symbolic, widgets
+from .acceleration import *  # noqa: F403
+from .completion import *  # noqa: F403
+from .convergence import *  # noqa: F403
+from .data import *  # noqa: F403
+from .fields import *  # noqa: F403
+from .intro import *  # noqa: F403
+from .optimizers import *  # noqa: F403
+from .sensing import *  # noqa: F403
+from .symbolic import *  # noqa: F403
+from .widgets import *  # noqa: F403
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -48,3 +61,6 @@ __all__ = [
     "singular_values",
     "setup_notebook",
 ]
+for _module in (intro, symbolic, fields, convergence, optimizers, data, acceleration, completion, sensing, widgets):
+    __all__ += _module.__all__
+del _module
