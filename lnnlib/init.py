@@ -60,7 +60,8 @@ def balanced_factorization(W, dims) -> list[np.ndarray]:
     With the thin SVD $W = U \Sigma V^\top$ ($k = \min(d_0, d_N)$ singular values):
     $W_N = U \Sigma^{1/N}$, $W_j = \Sigma^{1/N}$ for $1 < j < N$, $W_1 = \Sigma^{1/N} V^\top$, each
     zero-padded to the widths in ``dims`` [ACGH19, Procedure 1]. Needs every hidden width
-    $d_j \ge k$ (no bottleneck).
+    $d_j \ge k$ (no bottleneck). Singular values at rounding level (relative ``100 * n * eps``) are
+    taken as exact zeros, so a rank-deficient $W$ gives exactly rank-deficient layers.
     """
     W = as_matrix(W, "W")
     dims = check_dims(dims)
@@ -75,6 +76,8 @@ def balanced_factorization(W, dims) -> list[np.ndarray]:
             f"balanced init needs every hidden width d_j >= min(d_0, d_N) = {k}; d_{j} = {d} is a bottleneck"
         )
     U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    # rounding leaves ~1e-16 where W has a zero singular value; its N-th root (1e-3 at N = 5) is not zero
+    s = np.where(s > 100 * max(W.shape) * np.finfo(W.dtype).eps * s.max(initial=0.0), s, 0.0)
     root = s ** (1.0 / N)
     layers = []
     for j in range(N):
