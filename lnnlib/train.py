@@ -119,12 +119,12 @@ def gradient_descent(
         step and the learning rate.
     """
     layers = [W.copy() for W in check_weights(weights)]
+    lr, steps = _check_run(loss, lr, steps, record_every)
     if loss.shape != (layers[-1].shape[0], layers[0].shape[1]):
         raise ValueError(
             f"the loss acts on {loss.shape} matrices but these layers give a "
             f"{layers[-1].shape[0]} x {layers[0].shape[1]} end-to-end matrix"
         )
-    lr, steps = _check_run(loss, lr, steps, record_every)
 
     def step(layers):
         grads = layer_gradients(layers, loss.gradient(end_to_end(layers)))
@@ -150,9 +150,9 @@ def end_to_end_descent(
     """
     W = as_matrix(W, "W").copy()
     N = check_depth(depth)
+    lr, steps = _check_run(loss, lr, steps, record_every)
     if loss.shape != W.shape:
         raise ValueError(f"the loss acts on {loss.shape} matrices but W has shape {W.shape}")
-    lr, steps = _check_run(loss, lr, steps, record_every)
 
     def step(W):
         W = W - lr * preconditioned_gradient(W, loss.gradient(W), N)
