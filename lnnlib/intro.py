@@ -261,7 +261,9 @@ def _check_loss_and_layers(weights, loss):
         raise ValueError(f"loss must be an lnnlib Loss (with value and gradient); got {type(loss).__name__}")
     shape = (layers[-1].shape[0], layers[0].shape[1])
     if loss.shape != shape:
-        raise ValueError(f"the loss acts on {loss.shape} matrices but these layers give a {shape[0]} x {shape[1]} end-to-end matrix")
+        raise ValueError(
+            f"the loss acts on {loss.shape} matrices but these layers give a {shape[0]} x {shape[1]} end-to-end matrix"
+        )
     return layers
 
 
@@ -309,7 +311,7 @@ def gradient_flow(
     splits = np.cumsum(sizes)[:-1]
 
     def unflatten(theta):
-        return [part.reshape(s) for part, s in zip(np.split(theta, splits), shapes)]
+        return [part.reshape(s) for part, s in zip(np.split(theta, splits), shapes, strict=True)]
 
     def rhs(_t, theta):
         Ws = unflatten(theta)
@@ -322,8 +324,7 @@ def gradient_flow(
             sol = solve_ivp(rhs, (0.0, t_end), theta0, method="DOP853", t_eval=times, rtol=rtol, atol=atol)
     except (FloatingPointError, ValueError):
         raise FloatingPointError(
-            f"gradient flow could not be integrated to t = {t_end:g}: the weights became non-finite "
-            "(the flow blows up)"
+            f"gradient flow could not be integrated to t = {t_end:g}: the weights became non-finite (the flow blows up)"
         ) from None
     if sol.status != 0:
         raise FloatingPointError(f"gradient flow could not be integrated to t = {t_end:g}: {sol.message}")
@@ -334,8 +335,12 @@ def gradient_flow(
     )
 
 
-def gd_flow_deviation(weights, loss: Loss, lr: float, t_end: float, *, rtol: float = 1e-10, atol: float = 1e-12) -> float:
-    r"""Return $\max_{k \le K} \|W^{\mathrm{GD}}_k - W^{\mathrm{GF}}(k\eta)\|_F$, $K = \lfloor t_\mathrm{end}/\eta \rfloor$.
+def gd_flow_deviation(
+    weights, loss: Loss, lr: float, t_end: float, *, rtol: float = 1e-10, atol: float = 1e-12
+) -> float:
+    r"""Return the largest distance $\max_{k \le K} \|W^{\mathrm{GD}}_k - W^{\mathrm{GF}}(k\eta)\|_F$ along the way.
+
+    $K = \lfloor t_\mathrm{end}/\eta \rfloor$.
 
     $W^{\mathrm{GD}}_k$ is the end-to-end matrix after $k$ steps of gradient descent with step size $\eta$ and
     $W^{\mathrm{GF}}(t)$ that of gradient flow (:func:`gradient_flow`) from the same layers. Gradient descent
@@ -376,7 +381,7 @@ def finite_difference_layer_gradients(weights, loss: Loss, h: float = 1e-6) -> l
 
 
 def loglog_slope(x, y) -> float:
-    r"""Return the slope $p$ of the least-squares line $\log y = p \log x + c$: the measured order in $y \propto x^p$."""
+    r"""Return the slope $p$ of the least-squares line $\log y = p \log x + c$ (the order in $y \propto x^p$)."""
     x = _as_vector(x, "x")
     y = _as_vector(y, "y")
     if x.shape != y.shape:
