@@ -14,12 +14,12 @@ from ._validation import as_matrix, check_weights
 __all__ = ["end_to_end", "layer_gradients", "balancedness_gaps", "balancedness_matrices"]
 
 
-def _prefixes(weights: list[np.ndarray]) -> list[np.ndarray]:
-    """``[I, W_1, W_2 W_1, ..., W_{N-1} ... W_1]``: the input each layer sees."""
-    P = [np.eye(weights[0].shape[1], dtype=weights[0].dtype)]
-    for W in weights[:-1]:
+def _prefixes(weights: list[np.ndarray]) -> list:
+    """``[None, W_1, W_2 W_1, ..., W_{N-1} ... W_1]``: what each layer is fed (``None`` for the identity)."""
+    P = [None, weights[0]]
+    for W in weights[1:-1]:
         P.append(W @ P[-1])
-    return P
+    return P[: len(weights)]
 
 
 def end_to_end(weights) -> np.ndarray:
@@ -70,12 +70,14 @@ def layer_gradients(weights, grad) -> list[np.ndarray]:
             f"the gradient G = grad l(W) must have the shape of the end-to-end matrix W = W_N...W_1, "
             f"{shape}; got {G.shape}"
         )
-    prefixes = _prefixes(layers)
-    grads = [None] * len(layers)
+    N = len(layers)
+    prefixes = _prefixes(layers)  # prefixes[j] = W_j ... W_1 (0-based: the input of layer j + 1)
+    grads = [None] * N
     A = G  # (W_N ... W_{j+1})^T G, built from the top layer down
-    for j in range(len(layers) - 1, -1, -1):
+    for j in range(N - 1, 0, -1):
         grads[j] = A @ prefixes[j].T
         A = layers[j].T @ A
+    grads[0] = A  # the prefix of the first layer is the identity: no product needed
     return grads
 
 
