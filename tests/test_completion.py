@@ -1,0 +1,320 @@
+"""Matrix completion: problem generators, the completion loss, ADMM nuclear-norm minimization against
+cvxpy + SCS, and the fast descent loop against small-step plain gradient descent."""
+
+import numpy as np
+import pytest
+
+import lnnlib as L
+from lnnlib.losses import Loss
+
+NNM_TOL = 1e-6  # relative accuracy the ADMM solver promises on the observed entries
+
+
+# ---------------------------------------------------------------------------------------------- problems
+
+
+@pytest.mark.parametrize("n,rank", [(10, 1), (20, 3), (100, 5)])
+def test_low_rank_matrix_has_rank_and_norm(n, rank):
+    M = L.low_rank_matrix(n, rank, rng=0)
+    s = np.linalg.svd(M, compute_uv=False)
+    assert np.isclose(np.linalg.norm(M), n)
+    assert s[rank - 1] > 1e-8 * s[0]
+    assert np.all(s[rank:] < 1e-10 * s[0])
+    np.testing.assert_array_equal(M, L.low_rank_matrix(n, rank, rng=0))
+
+
+def test_low_rank_matrix_paper_scale():
+    # [ACHL19]: the 100 x 100 rank-5 ground truth has nuclear norm ~221 and effective rank ~4.9
+    vals = [L.low_rank_matrix(100, 5, rng=s) for s in range(3)]
+    nuc = np.mean([L.nuclear_norm(M) for M in vals])
+    er = np.mean([L.effective_rank(M) for M in vals])
+    assert 200 < nuc < 240
+    assert 4.5 < er < 5.0
+
+
+@pytest.mark.parametrize(
+    "n,rank,msg", [(5, 6, "rank at most n"), (5, 0, "at least 1"), (0, 1, "at least 1"), (4.5, 1, "integer")]
+)
+def test_low_rank_matrix_bad_input(n, rank, msg):
+    with pytest.raises(ValueError, match=msg):
+        L.low_rank_matrix(n, rank, rng=0)
+
+
+@pytest.mark.parametrize("shape,count", [((3, 3), 4), ((5, 7), 35), ((10, 10), 1)])
+def test_sample_mask_counts(shape, count):
+    mask = L.sample_mask(shape, count, rng=1)
+    assert mask.shape == shape and mask.dtype == bool and int(mask.sum()) == count
+
+
+def test_sample_mask_is_uniform():
+    rng = np.random.default_rng(3)
+    freq = np.mean([L.sample_mask((3, 3), 4, rng) for _ in range(4000)], axis=0)
+    # each entry is observed with probability 4/9; 4000 draws give a standard error of ~0.008
+    assert np.max(np.abs(freq - 4 / 9)) < 0.04
+
+
+@pytest.mark.parametrize(
+    "shape,count,msg", [((3, 3), 10, "only 9 entries"), ((3, 3), 0, "at least 1"), ((3,), 1, "pair")]
+)
+def test_sample_mask_bad_input(shape, count, msg):
+    with pytest.raises(ValueError, match=msg):
+        L.sample_mask(shape, count, rng=0)
+
+
+# ------------------------------------------------------------------------------------------------- loss
+
+
+def test_completion_loss_and_gradient_vs_finite_differences():
+    rng = np.random.default_rng(0)
+    M, mask = L.completion_problem(6, 2, 15, rng)
+    W = rng.standard_normal((6, 6))
+    idx = np.argwhere(mask)
+    expected = np.mean([(W[i, j] - M[i, j]) ** 2 for i, j in idx])
+    assert np.isclose(L.completion_loss(W, M, mask), expected, rtol=1e-14)
+    G = L.completion_gradient(W, M, mask)
+    h = 1e-6
+    for i in range(6):
+        for j in range(6):
+            E = np.zeros((6, 6))
+            E[i, j] = h
+            fd = (L.completion_loss(W + E, M, mask) - L.completion_loss(W - E, M, mask)) / (2 * h)
+            assert abs(fd - G[i, j]) < 1e-8
+
+
+def test_unobserved_entries_are_ignored_even_nan():
+    M, mask = L.completion_problem(6, 2, 15, 0)
+    W = np.ones((6, 6))
+    holes = np.where(mask, M, np.nan)
+    assert L.completion_loss(W, holes, mask) == L.completion_loss(W, M, mask)
+
+
+@pytest.mark.parametrize("fn", ["loss", "nnm", "descent"])
+def test_bad_observations(fn):
+    M, mask = L.completion_problem(6, 2, 15, 0)
+    call = {
+        "loss": lambda obs, m: L.completion_loss(np.zeros((6, 6)), obs, m),
+        "nnm": lambda obs, m: L.nuclear_norm_minimization(obs, m),
+        "descent": lambda obs, m: L.complete_matrix(obs, m, 2, rng=0),
+    }[fn]
+    with pytest.raises(ValueError, match="mask has shape"):
+        call(M, mask[:5])
+    bad = M.copy()
+    i, j = np.argwhere(mask)[0]
+    bad[i, j] = np.nan
+    with pytest.raises(ValueError, match=rf"observed entry \({i}, {j}\) is nan"):
+        call(bad, mask)
+    with pytest.raises(ValueError, match="observes no entry"):
+        call(M, np.zeros_like(mask))
+    with pytest.raises(ValueError, match="boolean"):
+        call(M, mask * 0.5)
+
+
+# ------------------------------------------------------------------------- nuclear norm minimization
+
+
+def _cvxpy_nnm(M, mask):
+    cp = pytest.importorskip("cvxpy", reason="cvxpy (test extra) is not installed: no oracle for the ADMM solver")
+    X = cp.Variable(M.shape)
+    idx = np.argwhere(mask)
+    cons = [X[int(i), int(j)] == M[i, j] for i, j in idx]
+    prob = cp.Problem(cp.Minimize(cp.normNuc(X)), cons)
+    prob.solve(solver="SCS", eps=1e-9, max_iters=200_000)
+    return X.value, prob.value
+
+
+@pytest.mark.parametrize("shape,rank,count,seed", [((8, 8), 2, 30, 0), ((8, 8), 1, 30, 1), ((10, 7), 2, 35, 2)])
+def test_nuclear_norm_minimization_matches_cvxpy_scs(shape, rank, count, seed):
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((shape[0], rank)) @ rng.standard_normal((rank, shape[1]))
+    mask = L.sample_mask(shape, count, rng)
+    res = L.nuclear_norm_minimization(M, mask, tol=1e-7, max_iterations=20_000)
+    X_ref, value_ref = _cvxpy_nnm(M, mask)
+    assert res.converged
+    assert abs(res.nuclear_norm - value_ref) <= 1e-5 * value_ref
+    # the minimizer is unique here (generic instance): the two solutions agree
+    assert np.linalg.norm(res.X - X_ref) <= 1e-3 * np.linalg.norm(X_ref)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_nuclear_norm_minimization_feasible_and_below_truth(seed):
+    M, mask = L.completion_problem(30, 3, 300, seed)
+    res = L.nuclear_norm_minimization(M, mask)
+    assert res.converged
+    rel = np.linalg.norm((res.X - M)[mask]) / np.linalg.norm(M[mask])
+    assert rel <= NNM_TOL
+    assert res.constraint_residual <= NNM_TOL
+    # the ground truth is feasible, so the minimum is at most its nuclear norm
+    assert res.nuclear_norm <= L.nuclear_norm(M) * (1 + NNM_TOL)
+
+
+@pytest.mark.parametrize("n,rank,count,seed", [(30, 2, 600, 0), (40, 2, 900, 1), (100, 5, 5000, 2)])
+def test_nuclear_norm_minimization_recovers_oversampled_low_rank(n, rank, count, seed):
+    M, mask = L.completion_problem(n, rank, count, seed)
+    res = L.nuclear_norm_minimization(M, mask)
+    assert res.converged
+    assert L.reconstruction_error(res.X, M) < 1e-10
+
+
+def test_box_constraint_is_met_and_lowers_the_norm():
+    M, mask = L.completion_problem(30, 3, 300, 4)
+    eq = L.nuclear_norm_minimization(M, mask)
+    box = L.nuclear_norm_minimization(M, mask, box=1e-2)
+    assert box.converged
+    viol = np.abs(box.X - M)[mask].max()
+    assert viol <= 1e-2 + NNM_TOL * np.linalg.norm(M[mask])
+    assert viol > 0.5e-2  # the box is used, not ignored
+    assert box.nuclear_norm < eq.nuclear_norm
+
+
+def test_nuclear_norm_minimization_reports_non_convergence():
+    M, mask = L.completion_problem(30, 3, 300, 0)
+    res = L.nuclear_norm_minimization(M, mask, max_iterations=3)
+    assert not res.converged and res.iterations == 3
+    with pytest.raises(L.NotConvergedError, match="3 iterations"):
+        L.nuclear_norm_minimization(M, mask, max_iterations=3, strict=True)
+
+
+@pytest.mark.parametrize("kw,msg", [({"box": -1.0}, "box"), ({"tol": 0.0}, "tol"), ({"max_iterations": 0}, "max_iter")])
+def test_nuclear_norm_minimization_bad_options(kw, msg):
+    M, mask = L.completion_problem(6, 1, 20, 0)
+    with pytest.raises(ValueError, match=msg):
+        L.nuclear_norm_minimization(M, mask, **kw)
+
+
+# ------------------------------------------------------------------------------------- complete_matrix
+
+
+class _CompletionLoss(Loss):
+    """The completion loss as a core Loss, to drive the generic lnnlib.gradient_descent."""
+
+    def __init__(self, M, mask):
+        self.M, self.mask, self.shape = M, mask, M.shape
+
+    def value(self, W):
+        return L.completion_loss(W, self.M, self.mask)
+
+    def gradient(self, W):
+        return L.completion_gradient(W, self.M, self.mask)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+def test_plain_steps_equal_generic_gradient_descent(depth):
+    M, mask = L.completion_problem(12, 2, 60, 5)
+    steps = 25
+    fast = L.complete_matrix(
+        M, mask, depth, rng=7, init_scale=0.1, lr=2.0, momentum=0.0, dtype=np.float64, max_steps=steps, tol=1e-30
+    )
+    init = L.near_zero_init([12] * (depth + 1), 0.1, rng=7)
+    ref = L.gradient_descent(init, _CompletionLoss(M, mask), lr=2.0, steps=steps)
+    assert fast.iterations == steps and not fast.converged
+    np.testing.assert_allclose(fast.end_to_end, ref.final, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fast.losses, ref.loss, rtol=1e-10)
+
+
+def test_identity_init_and_recording():
+    M, mask = L.completion_problem(10, 2, 40, 0)
+    res = L.complete_matrix(
+        M,
+        mask,
+        3,
+        init="identity",
+        init_scale=1e-3,
+        lr=1.0,
+        record=[0, 5, 10],
+        max_steps=10,
+        tol=1e-30,
+        dtype=np.float64,
+    )
+    np.testing.assert_array_equal(res.steps, [0, 5, 10])
+    np.testing.assert_allclose(res.singular_values[0], 1e-3, rtol=1e-12)
+    np.testing.assert_allclose(res.singular_values[-1], L.singular_values(res.end_to_end), rtol=1e-10)
+
+
+# (n, rank, count, seed): small instances where depth 2 and depth 3 end at clearly different solutions
+SMALL_INSTANCES = [(30, 2, 250, 0), (30, 2, 250, 2), (30, 2, 350, 0), (40, 3, 500, 1)]
+
+
+@pytest.mark.parametrize("n,rank,count,seed", SMALL_INSTANCES)
+@pytest.mark.parametrize("depth", [2, 3])
+def test_fast_scheme_keeps_the_implicit_bias(n, rank, count, seed, depth):
+    """float32 + large step + late momentum ends where small-step float64 plain GD ends: same effective
+    rank (to 0.25) and the same order of reconstruction error (within a factor 10)."""
+    M, mask = L.completion_problem(n, rank, count, seed)
+    fast = L.complete_matrix(M, mask, depth, rng=seed + 10, lr=2.0)
+    slow = L.complete_matrix(M, mask, depth, rng=seed + 10, lr=1.0, momentum=0.0, dtype=np.float64, max_steps=200_000)
+    assert fast.converged and slow.converged
+    assert fast.momentum_from is not None and fast.iterations < slow.iterations
+    assert abs(L.effective_rank(fast.end_to_end) - L.effective_rank(slow.end_to_end)) < 0.25
+    e_fast, e_slow = L.reconstruction_error(fast.end_to_end, M), L.reconstruction_error(slow.end_to_end, M)
+    assert abs(np.log10(e_fast / e_slow)) < 1.0
+
+
+def test_momentum_from_the_start_changes_the_solution():
+    """The reason momentum is switched on late: from the start it finds a higher-rank solution."""
+    M, mask = L.completion_problem(30, 2, 250, 0)
+    late = L.complete_matrix(M, mask, 2, rng=10, lr=2.0)
+    early = L.complete_matrix(M, mask, 2, rng=10, lr=2.0, momentum_below=1e9)
+    assert early.momentum_from == 0
+    assert L.effective_rank(early.end_to_end) > L.effective_rank(late.end_to_end) + 1.0
+
+
+def test_depth_lowers_effective_rank_on_few_observations():
+    M, mask = L.completion_problem(30, 2, 250, 0)
+    errs = {N: L.reconstruction_error(L.complete_matrix(M, mask, N, rng=1, lr=2.0).end_to_end, M) for N in (2, 3)}
+    assert errs[3] < errs[2] / 10
+
+
+def test_step_cap_is_reported_and_divergence_raises():
+    M, mask = L.completion_problem(30, 2, 250, 0)
+    res = L.complete_matrix(M, mask, 2, rng=0, max_steps=5)
+    assert not res.converged and res.iterations == 5 and res.loss > 1e-6
+    with pytest.raises(L.NotConvergedError, match="step cap 5"):
+        L.complete_matrix(M, mask, 2, rng=0, max_steps=5, strict=True)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        L.complete_matrix(M, mask, 2, rng=0, lr=500.0)
+
+
+@pytest.mark.parametrize(
+    "kw,msg",
+    [
+        ({"depth": 0}, "at least 1"),
+        ({"lr": -1.0}, "learning rate"),
+        ({"momentum": 1.0}, "momentum"),
+        ({"init": "orthogonal"}, "init must be"),
+        ({"dtype": np.int64}, "dtype"),
+        ({"record": 0}, "record"),
+    ],
+)
+def test_complete_matrix_bad_options(kw, msg):
+    M, mask = L.completion_problem(6, 1, 20, 0)
+    kw = {"depth": 2, **kw}
+    depth = kw.pop("depth")
+    with pytest.raises(ValueError, match=msg):
+        L.complete_matrix(M, mask, depth, rng=0, **kw)
+
+
+def test_complete_matrix_needs_square():
+    mask = np.ones((3, 4), dtype=bool)
+    with pytest.raises(ValueError, match="square"):
+        L.complete_matrix(np.ones((3, 4)), mask, 2, rng=0)
+
+
+# ---------------------------------------------------------------------------------------- experiments
+
+
+def test_completion_table_records_and_format():
+    recs = L.completion_table(counts=(250,), methods=("nuclear", 2, 3), seeds=(0, 1), n=30, rank=2, lr=2.0)
+    assert len(recs) == 6
+    assert {r["method"] for r in recs} == {"nuclear norm min", "depth 2", "depth 3"}
+    assert all(r["converged"] for r in recs)
+    summary = L.summarize_completion_table(recs)
+    assert [s["seeds"] for s in summary] == [2, 2, 2]
+    for s in summary:
+        assert s["error_min"] <= s["error_geomean"] <= s["error_max"]
+    text = L.format_completion_table(recs)
+    assert text.count("\n") == 3 and "depth 3" in text
+
+
+def test_error_vs_init_scale_shape():
+    errs = L.error_vs_init_scale(250, depths=(2, 3), init_scales=(1e-2, 1e-3), seeds=(0,), n=30, rank=2, lr=2.0)
+    assert errs.shape == (2, 2, 1) and np.all(errs > 0)
