@@ -650,7 +650,9 @@ class PreconditionerDemo(Demo):
         self.circle = np.stack([np.cos(theta), np.sin(theta)])
         self.ellipses, self.w_arrows, self.g_arrows, self.Pg_arrows = [], [], [], []
         for ax, title in zip(
-            self.axes, (r"true size: $P_w g$ for $\|g\| = 1$", r"shape: rescaled by $1 / (N \|w\|^{2-2/N})$")
+            self.axes,
+            (r"true size: $P_w g$ for $\|g\| = 1$", r"shape: rescaled by $1 / (N \|w\|^{2-2/N})$"),
+            strict=True,
         ):
             ax.plot(*self.circle, color="0.6", ls=":", lw=1, label=r"gradients $g$, $\|g\| = 1$")
             self.ellipses.append(ax.plot([], [], color="C0", lw=2, label=r"$P_w g$")[0])
@@ -678,7 +680,7 @@ class PreconditionerDemo(Demo):
         w, P = r["w"], r["P"]
         image = P @ self.circle
         _, scales = self._scales()
-        for ax, ellipse, w_arrow, scale in zip(self.axes, self.ellipses, self.w_arrows, scales):
+        for ax, ellipse, w_arrow, scale in zip(self.axes, self.ellipses, self.w_arrows, scales, strict=True):
             ellipse.set_data(*(image * scale))
             w_arrow.set_positions((0, 0), tuple(w))
             lim = 1.15 * max(1.0, float(np.abs(image * scale).max()), float(np.linalg.norm(w)))
@@ -697,11 +699,11 @@ class PreconditionerDemo(Demo):
         Pg = P @ g
         r["g"], r["Pg"] = g, Pg
         factor, scales = self._scales()
-        for g_arrow, Pg_arrow, scale in zip(self.g_arrows, self.Pg_arrows, scales):
+        for g_arrow, Pg_arrow, scale in zip(self.g_arrows, self.Pg_arrows, scales, strict=True):
             g_arrow.set_positions((0, 0), tuple(g))
             Pg_arrow.set_positions((0, 0), tuple(Pg * scale))
         # angle between g and P_w g, positive when P_w g is closer to the line of w than g is
-        angle = math.degrees(math.acos(min(1.0, float(g @ Pg) / float(np.linalg.norm(Pg)))))
+        angle = math.degrees(math.atan2(abs(g[0] * Pg[1] - g[1] * Pg[0]), float(g @ Pg)))  # stable near 0
         w_hat = w / np.linalg.norm(w)
         closer = abs(Pg @ w_hat) / np.linalg.norm(Pg) >= abs(g @ w_hat) - 1e-12
         r["turn"] = angle if closer else -angle
@@ -814,7 +816,9 @@ class AccelerationDemo(Demo):
     def _compute(self):
         p = self.params()
         lr = float(p["lr"])
-        gd = self.cache.get(("gd", lr, p["p"]), lambda: self._run(1, lr, p["p"], lambda f: self._report_progress(f / 2)))
+        gd = self.cache.get(
+            ("gd", lr, p["p"]), lambda: self._run(1, lr, p["p"], lambda f: self._report_progress(f / 2))
+        )
         deep = self.cache.get(
             ("deep", p["depth"], lr, p["p"]),
             lambda: self._run(p["depth"], lr, p["p"], lambda f: self._report_progress(0.5 + f / 2)),

@@ -1,0 +1,374 @@
+"""Lecture demos without a browser: build each demo, move its controls, check the data and the picture.
+
+The widgets' Python side is the whole logic (the browser only displays the PNG and sends slider values),
+so setting ``control.value`` here exercises exactly what a slider move in JupyterLab does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import traitlets
+from scipy.optimize import minimize
+
+import lnnlib as L
+from lnnlib.losses import Loss
+
+TOL = 1e-10  # agreement of two exact computations of the same quantity
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class MaskedMSE(Loss):
+    """Oracle loss for the completion loop: mean squared error over the observed entries."""
+
+    def __init__(self, target, mask):
+        self.target, self.mask, self.shape = target, mask, target.shape
+
+    def value(self, W):
+        return float(np.sum(((W - self.target) * self.mask) ** 2) / self.mask.sum())
+
+    def gradient(self, W):
+        return 2 * (W - self.target) * self.mask / self.mask.sum()
+
+
+def small_problem(n=6, rank=1, count=20, seed=3):
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((n, rank)) @ rng.standard_normal((rank, n))
+    mask = np.zeros(n * n, bool)
+    mask[rng.permutation(n * n)[:count]] = True
+    return M, mask.reshape(n, n)
+
+
+# ---------------------------------------------------------------------------------------------------
+# completion_trajectory against lnnlib's layer-wise gradient descent
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_completion_trajectory_matches_gradient_descent(depth, seed):
+    M, mask = small_problem(seed=seed)
+    lr, steps = 0.05, 40
+    run = L.completion_trajectory(M, mask, depth, 0.1, rng=seed, lr=lr, max_steps=steps, tol=0.0, record_every=5)
+    init = L.near_zero_init([6] * (depth + 1), 0.1, np.random.default_rng(seed))
+    ref = L.gradient_descent(init, MaskedMSE(M, mask), lr, steps, record_every=5)
+    np.testing.assert_array_equal(run["steps"], ref.steps)
+    np.testing.assert_allclose(run["loss"], ref.loss[ref.steps], rtol=1e-9, atol=TOL)
+    np.testing.assert_allclose(run["singular_values"], ref.singular_values, rtol=1e-9, atol=TOL)
+    np.testing.assert_allclose(run["final"], ref.final, atol=TOL)
+    errors = [L.reconstruction_error(W, M) for W in ref.end_to_end]
+    np.testing.assert_allclose(run["error"], errors, rtol=1e-9)
+    assert not run["converged"]
+
+
+def test_completion_trajectory_stops_at_tolerance_and_reports_progress():
+    M, mask = small_problem(count=30)
+    seen = []
+    run = L.completion_trajectory(M, mask, 2, 1e-2, rng=0, max_steps=5000, tol=1e-6, progress=seen.append)
+    assert run["converged"] and run["loss"][-1] <= 1e-6 and run["steps"][-1] < 5000
+    assert seen == sorted(seen) and 0 <= seen[0] and seen[-1] <= 1
+
+
+def test_completion_trajectory_divergence_is_an_error():
+    M, mask = small_problem()
+    with pytest.raises(FloatingPointError, match="diverged at step .* learning rate"):
+        L.completion_trajectory(M, mask, 3, 1.0, rng=0, lr=1e4, max_steps=200)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"target": np.ones((3, 4))}, "square"),
+        ({"mask": np.ones((6, 6))}, "boolean matrix"),
+        ({"mask": np.ones((5, 5), bool)}, "boolean matrix"),
+        ({"mask": np.zeros((6, 6), bool)}, "observes no entry"),
+        ({"depth": 0}, "at least 1"),
+        ({"init_scale": -1.0}, "init scale"),
+        ({"init_scale": math.nan}, "init scale"),
+        ({"lr": 0.0}, "learning rate"),
+    ],
+)
+def test_completion_trajectory_bad_inputs(kwargs, message):
+    M, mask = small_problem()
+    args = {"target": M, "mask": mask, "depth": 2, "init_scale": 1e-2, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        L.completion_trajectory(args.pop("target"), args.pop("mask"), args.pop("depth"), args.pop("init_scale"), **args)
+
+
+# ---------------------------------------------------------------------------------------------------
+# lp_minimum against scipy
+
+
+@pytest.mark.parametrize("p", [2, 3, 4])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lp_minimum_matches_scipy(p, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((60, 4))
+    y = X @ rng.standard_normal(4) + rng.standard_normal(60)
+    loss = L.LpRegressionLoss(X, y, p=p)
+    ref = minimize(
+        lambda w: loss.value(w[None]),
+        np.zeros(4),
+        jac=lambda w: loss.gradient(w[None])[0],
+        method="BFGS",
+        options={"gtol": 1e-10},
+    )
+    assert L.lp_minimum(loss) <= ref.fun + 1e-12
+    assert L.lp_minimum(loss) == pytest.approx(ref.fun, rel=1e-9)
+
+
+def test_lp_minimum_bad_inputs():
+    X = np.random.default_rng(0).standard_normal((10, 3))
+    with pytest.raises(ValueError, match="one output"):
+        L.lp_minimum(L.LpRegressionLoss(X, np.ones((10, 2)), p=4))
+    with pytest.raises(ValueError, match="p >= 2"):
+        L.lp_minimum(L.LpRegressionLoss(X, np.ones(10), p=1.5))
+    with pytest.raises(ValueError, match="one output"):
+        L.lp_minimum("not a loss")
+
+
+# ---------------------------------------------------------------------------------------------------
+# the demos
+
+
+@pytest.fixture(scope="module")
+def completion():
+    return L.matrix_completion_demo(max_steps=1500)
+
+
+@pytest.fixture(scope="module")
+def balance():
+    return L.balancedness_demo(steps=400)
+
+
+@pytest.fixture(scope="module")
+def precond():
+    return L.preconditioner_demo()
+
+
+@pytest.fixture(scope="module")
+def accel():
+    return L.acceleration_demo(steps=600)
+
+
+def move(control, value):
+    """Set a control as a slider move in the browser would."""
+    control.value = value
+
+
+def test_demos_are_widget_containers_that_draw_png(completion, balance, precond, accel):
+    import ipywidgets
+
+    for demo in (completion, balance, precond, accel):
+        assert isinstance(demo, ipywidgets.VBox)
+        assert bytes(demo.image.value).startswith(PNG_MAGIC)
+        assert "color:#333333" in demo.status.value  # a normal status line, not an error
+        assert demo.progress.layout.visibility == "hidden"  # shown only while training
+        assert np.isfinite(demo.redraw_seconds)
+    assert plt.get_fignums() == []  # no pyplot figure: nothing leaks into a notebook cell's outputs
+
+
+def test_training_sliders_do_not_update_continuously(completion, balance, accel):
+    import ipywidgets
+
+    for demo in (completion, balance, accel):
+        for name, control in demo.controls.items():
+            if isinstance(control, ipywidgets.widgets.widget_int._Int | ipywidgets.FloatLogSlider):
+                if name not in demo.view_only:
+                    assert control.continuous_update is False, name
+
+
+def test_completion_depth_slider_retrains_and_changes_the_picture(completion):
+    c = completion.controls
+    move(c["depth"], 1)
+    shallow = completion.result
+    image_shallow = completion.image.value
+    move(c["depth"], 3)
+    deep = completion.result
+    assert completion.image.value != image_shallow
+    # depth 1 fits the observed entries and leaves the rest at ~0: error about the unobserved fraction
+    unobserved = 1 - c["observations"].value / completion.target.size
+    assert shallow["error"][-1] > 0.5 * unobserved
+    assert deep["error"][-1] < 0.05 * shallow["error"][-1]
+    assert deep["erank"][-1] == pytest.approx(L.effective_rank(deep["final"]))
+    np.testing.assert_allclose(deep["singular_values"][-1], L.singular_values(deep["final"]), rtol=1e-10)
+
+
+def test_completion_cache_and_view_only_step_slider(completion):
+    c = completion.controls
+    move(c["depth"], 2)
+    move(c["depth"], 3)
+    misses = completion.cache.misses
+    move(c["depth"], 2)  # computed before: from the cache, no training
+    assert completion.cache.misses == misses
+    end_image = completion.image.value
+    misses, full = completion.cache.misses, completion.full_redraws
+    last = int(completion.result["steps"][-1])
+    assert c["step"].max == last and c["step"].value == last
+    move(c["step"], last // 2)
+    assert completion.cache.misses == misses and completion.full_redraws == full  # cursor only
+    k = completion.result["shown_index"]
+    assert completion.result["steps"][k] <= last // 2 < completion.result["steps"][k] + 10
+    assert completion.image.value != end_image
+    assert f"At step {completion.result['steps'][k]}:" in completion.status.value
+
+
+def test_completion_observations_are_nested(completion):
+    small, large = completion.mask(150), completion.mask(300)
+    assert small.sum() == 150 and large.sum() == 300 and np.all(large[small])
+    with pytest.raises(ValueError, match="between 1 and n\\^2 = 900"):
+        completion.mask(0)
+
+
+def test_completion_more_observations_lower_error(completion):
+    c = completion.controls
+    move(c["depth"], 2)
+    move(c["observations"], 100)
+    few = completion.result["error"][-1]
+    move(c["observations"], 400)
+    many = completion.result["error"][-1]
+    assert many < few
+
+
+def test_invalid_values_are_refused_without_exception(completion, accel):
+    c = completion.controls["init_scale"]
+    before, image = c.value, completion.image.value
+    c.value = math.nan  # FloatLogSlider lets NaN through; the demo must not
+    assert c.value == before
+    assert "refused init_scale" in completion.status.value and "#b00020" in completion.status.value
+    assert completion.image.value == image
+    c.value = 1e-2  # and the demo keeps working
+    assert "refused" not in completion.status.value
+    with pytest.raises(traitlets.TraitError):
+        accel.controls["p"].value = 3  # not one of the menu's entries
+    d = completion.controls["depth"]
+    d.value = 99  # the slider clamps to its range; the run shown is the clamped one
+    assert d.value == d.max == 4 and completion.params()["depth"] == 4
+
+
+@pytest.mark.parametrize("init", L.widgets.INITS)
+def test_balancedness_gaps_start_where_the_init_puts_them(balance, init):
+    c = balance.controls
+    move(c["init"], init)
+    p = balance.params()
+    weights = balance.initial_weights(p["init"], p["scale"], p["depth"])
+    np.testing.assert_allclose(balance.result["gaps"][0], L.balancedness_gaps(weights), rtol=1e-12, atol=1e-15)
+    if init in ("identity", "balanced"):
+        assert balance.result["gaps"][0].max() < 1e-12
+    else:
+        assert balance.result["gaps"][0].max() > 1e-3
+
+
+def test_balancedness_drift_grows_with_step_size(balance):
+    c = balance.controls
+    move(c["init"], "balanced")
+    move(c["scale"], 0.1)
+    drifts = []
+    for lr in (10**-2.5, 10**-1.5):
+        image = balance.image.value
+        move(c["lr"], lr)
+        assert balance.image.value != image
+        drifts.append(balance.result["gaps"][-1].max())
+    assert drifts[1] > 3 * drifts[0] > 0
+
+
+def test_balancedness_depth_changes_number_of_gaps(balance):
+    for depth in (2, 4):
+        move(balance.controls["depth"], depth)
+        assert balance.result["gaps"].shape[1] == depth - 1
+        assert sum(line.get_visible() for line in balance.gap_lines) == depth - 1
+
+
+def test_balancedness_divergence_is_a_message(balance):
+    c = balance.controls
+    move(c["init"], "layer-wise Gaussian")
+    move(c["scale"], 10 ** c["scale"].max)  # FloatLogSlider's min and max are exponents
+    move(c["lr"], 10 ** c["lr"].max)
+    assert "diverged" in balance.status.value and "Traceback" not in balance.status.value
+    move(c["scale"], 0.1)
+    move(c["lr"], 1e-2)  # recovers
+    assert "#b00020" not in balance.status.value
+
+
+def closed_form_P(w, N):
+    r = np.linalg.norm(w)
+    w_hat = w / r
+    return r ** (2 - 2 / N) * (np.eye(2) + (N - 1) * np.outer(w_hat, w_hat))
+
+
+@pytest.mark.parametrize(("norm", "angle", "depth"), [(1.0, 30, 3), (10**0.5, 90, 2), (10**-0.5, 145, 5), (2.0, 0, 1)])
+def test_preconditioner_demo_matches_closed_form(precond, norm, angle, depth):
+    c = precond.controls
+    move(c["norm"], norm)
+    move(c["angle"], angle)
+    move(c["depth"], depth)
+    w = precond.result["w"]
+    np.testing.assert_allclose(
+        w, c["norm"].value * np.array([math.cos(math.radians(angle)), math.sin(math.radians(angle))])
+    )
+    np.testing.assert_allclose(precond.result["P"], closed_form_P(w, depth), rtol=1e-10, atol=TOL)
+    np.testing.assert_allclose(precond.result["Pg"], closed_form_P(w, depth) @ precond.result["g"], atol=1e-9)
+    ellipse = np.array(precond.ellipses[0].get_data())
+    np.testing.assert_allclose(ellipse, closed_form_P(w, depth) @ precond.circle, atol=1e-9)
+
+
+def test_preconditioner_gradient_slider_only_moves_arrows(precond):
+    c = precond.controls
+    move(c["depth"], 3)
+    move(c["angle"], 30)
+    move(c["gradient_angle"], 90)
+    full, image = precond.full_redraws, precond.image.value
+    move(c["gradient_angle"], 100)
+    assert precond.full_redraws == full and precond.image.value != image
+    assert precond.result["turn"] > 1  # pulled toward the line of w
+    move(c["gradient_angle"], 120)  # perpendicular to w: an eigenvector, not turned
+    assert abs(precond.result["turn"]) < 1e-6
+    move(c["gradient_angle"], 30)  # along w: an eigenvector too
+    assert abs(precond.result["turn"]) < 1e-6
+    move(c["depth"], 1)  # N = 1: P_w = I, nothing turns
+    move(c["gradient_angle"], 75)
+    assert abs(precond.result["turn"]) < 1e-6
+
+
+def test_acceleration_curves(accel):
+    c = accel.controls
+    move(c["p"], 4)
+    move(c["lr"], 0.1)
+    r = accel.result
+    assert r["minimum"] == pytest.approx(L.lp_minimum(L.LpRegressionLoss(accel.X, accel.y, p=4)))
+    assert r["gd"]["loss"][0] == r["deep"]["loss"][0]  # both start from w = 0
+    assert len(r["gd"]["loss"]) == len(r["deep"]["loss"]) == accel.steps + 1
+    assert np.all(r["gd"]["loss"] >= r["minimum"] - 1e-12) and np.all(r["deep"]["loss"] >= r["minimum"] - 1e-12)
+    image = accel.image.value
+    move(c["depth"], 3)
+    assert accel.image.value != image and accel.result["gd"] is r["gd"]  # GD reused from the cache
+    assert "depth 3" in accel.status.value
+
+
+def test_acceleration_gd_divergence_is_reported(accel):
+    move(accel.controls["p"], 4)
+    move(accel.controls["lr"], 10 ** accel.controls["lr"].max)  # 0.316: plain GD on l4 blows up
+    assert accel.result["gd"]["diverged"] is not None
+    assert "GD, linear model: diverged" in accel.status.value
+    move(accel.controls["lr"], 0.1)
+
+
+@pytest.mark.parametrize(
+    ("builder", "kwargs", "message"),
+    [
+        (L.matrix_completion_demo, {"n": 0}, "n must be a positive integer"),
+        (L.matrix_completion_demo, {"n": 5, "rank": 6}, "at most 5"),
+        (L.matrix_completion_demo, {"max_steps": 2.5}, "max_steps"),
+        (L.balancedness_demo, {"width": -1}, "width"),
+        (L.balancedness_demo, {"steps": 3}, "at least 4"),
+        (L.acceleration_demo, {"X": np.ones((5, 2))}, "both X and y"),
+        (L.acceleration_demo, {"X": np.ones((5, 2)), "y": np.ones(4)}, "one target per row"),
+        (L.acceleration_demo, {"eps": 0.0}, "eps"),
+        (L.acceleration_demo, {"steps": 2}, "at least 4"),
+    ],
+)
+def test_builders_refuse_bad_arguments(builder, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        builder(**kwargs)
