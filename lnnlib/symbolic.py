@@ -1,3 +1,602 @@
-"""Placeholder: filled by the helper that owns this module."""
+r"""Sympy machinery for the exact side of the course: balancedness, implicit preconditioning, curl.
 
-__all__: list[str] = []
+Three kinds of symbolic objects are used, each where it works best:
+
+* **matrix expressions** (``MatrixSymbol`` with symbolic shapes) for the layer gradients and the
+  conservation law of gradient flow [ACH18, Theorem 1 proof; lecture "Balanced trajectories"];
+* **noncommutative symbols** ``W_j``, ``W_j^T`` for the rewriting that turns the layer-wise
+  velocity into the preconditioned end-to-end velocity for any fixed depth (matrix-expression products
+  collapse into powers and block ``subs``; plain words of noncommutative symbols rewrite cleanly);
+* **explicit sympy matrices** with exact entries: Cayley-transform rational orthogonal frames, integer
+  singular values and exact fractional powers of PSD matrices; and the single-output end-to-end field
+  of [ACH18, Section 5] with its curl and its exact loop integrals.
+
+The scalar loss is an abstract function of a matrix, which sympy cannot hold; the stand-in
+$\ell(W) = \mathrm{Tr}(G^\top W)$ has gradient $G$ everywhere, so at the current point it produces the
+same layer gradients as any loss whose gradient there is $G$.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import sympy as sp
+
+from ._validation import as_rng, check_depth, check_dims
+
+__all__ = [
+    "matrix_layer_symbols",
+    "symbolic_layer_gradients",
+    "balancedness_velocity",
+    "explicit_layers",
+    "gradient_matrix",
+    "NoncommutativeLayers",
+    "noncommutative_layers",
+    "matrix_to_noncommutative",
+    "nc_transpose",
+    "balanced_rewrite",
+    "end_to_end_velocity_words",
+    "name_blocks",
+    "cayley_orthogonal",
+    "rational_orthogonal",
+    "exact_psd_power",
+    "exact_balanced_layers",
+    "exact_end_to_end",
+    "exact_layer_gradients",
+    "exact_end_to_end_velocity",
+    "exact_preconditioned_gradient",
+    "symbolic_single_output_field",
+    "symbolic_curl",
+    "curl_closed_form",
+    "annular_sector_loop_integral",
+    "sector_curl_integral",
+    "is_gradient_of",
+]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Matrix expressions with symbolic shapes (notebook 02)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def matrix_layer_symbols(depth: int) -> tuple[list[sp.MatrixSymbol], sp.MatrixSymbol, tuple[sp.Symbol, ...]]:
+    r"""Return ``(weights, G, dims)``: layers $W_j \in \mathbb R^{d_j \times d_{j-1}}$ as ``MatrixSymbol``\ s
+    with symbolic widths $d_0, \dots, d_N$, and $G \in \mathbb R^{d_N \times d_0}$ standing for $\nabla\ell(W)$.
+    """
+    N = check_depth(depth)
+    dims = sp.symbols(f"d0:{N + 1}", positive=True, integer=True)
+    weights = [sp.MatrixSymbol(f"W{j + 1}", dims[j + 1], dims[j]) for j in range(N)]
+    return weights, sp.MatrixSymbol("G", dims[N], dims[0]), dims
+
+
+def symbolic_layer_gradients(depth: int):
+    r"""Return ``(weights, G, grads)`` with ``grads[j-1]`` $= \partial \phi / \partial W_j$ derived by sympy.
+
+    $\phi(W_1..W_N) = \mathrm{Tr}(G^\top W_N \cdots W_1)$ is the stand-in loss: its gradient with respect to
+    the end-to-end matrix is $G$, so sympy's matrix derivative gives [ACH18, eq. (4)]
+    $\partial\phi/\partial W_j = (W_N \cdots W_{j+1})^\top G (W_{j-1} \cdots W_1)^\top$ for symbolic shapes.
+    """
+    weights, G, _ = matrix_layer_symbols(depth)
+    product = weights[0]
+    for Wj in weights[1:]:
+        product = Wj * product
+    phi = sp.Trace(G.T * product)
+    return weights, G, [phi.diff(Wj) for Wj in weights]
+
+
+def balancedness_velocity(weights: Sequence, grads: Sequence, j: int):
+    r"""Return $\frac{d}{dt}\big(W_{j+1}^\top W_{j+1} - W_j W_j^\top\big)$ under gradient flow $\dot W_k = -g_k$.
+
+    $$\frac{d}{dt} D_j = -\big(g_{j+1}^\top W_{j+1} + W_{j+1}^\top g_{j+1}\big) + g_j W_j^\top + W_j g_j^\top,$$
+
+    with ``j`` 1-based ($1 \le j \le N-1$); ``weights`` and ``grads`` are matrix expressions or explicit
+    sympy matrices. The lecture's conservation law [ACH18, Theorem 1] says this is zero.
+    """
+    N = len(weights)
+    if len(grads) != N:
+        raise ValueError(f"need one gradient per layer: {N} layers but {len(grads)} gradients")
+    if isinstance(j, bool) or not isinstance(j, numbers.Integral) or not 1 <= j <= N - 1:
+        raise ValueError(f"the balancedness index j runs over 1..N-1 = 1..{N - 1}; got {j!r}")
+    Wj, Wn, gj, gn = weights[j - 1], weights[j], grads[j - 1], grads[j]
+    return -(gn.T * Wn + Wn.T * gn) + gj * Wj.T + Wj * gj.T
+
+
+def explicit_layers(dims) -> list[sp.Matrix]:
+    r"""Return layers as explicit sympy matrices of real symbols ``w{j}_{ik}`` (entry $(i, k)$ of $W_j$)."""
+    dims = check_dims(dims)
+    return [
+        sp.Matrix(dims[j + 1], dims[j], lambda i, k, j=j: sp.Symbol(f"w{j + 1}_{i + 1}{k + 1}", real=True))
+        for j in range(len(dims) - 1)
+    ]
+
+
+def gradient_matrix(expr, M: sp.Matrix) -> sp.Matrix:
+    r"""Return the matrix of partial derivatives $(\partial\, \mathrm{expr} / \partial M_{ik})_{ik}$.
+
+    ``M`` must be a matrix of distinct symbols (as from :func:`explicit_layers`).
+    """
+    if not isinstance(M, sp.MatrixBase):
+        raise ValueError(f"M must be a sympy Matrix of symbols; got {type(M).__name__}")
+    entries = list(M)
+    if not all(isinstance(x, sp.Symbol) for x in entries) or len(set(entries)) != len(entries):
+        raise ValueError("M must hold distinct symbols, one per entry, to differentiate with respect to it")
+    return M.applyfunc(lambda x: sp.diff(expr, x))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Noncommutative rewriting (notebook 03)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class NoncommutativeLayers:
+    r"""Noncommutative symbols for a depth-$N$ network: ``W[j]``, ``T[j]`` $= W_{j+1}$, $W_{j+1}^\top$
+    (0-based lists), and ``G``, ``Gt`` $= G, G^\top$. ``transpose`` maps each symbol to its transpose."""
+
+    def __init__(self, depth: int):
+        self.depth = N = check_depth(depth)
+        self.W = [sp.Symbol(f"W_{j}", commutative=False) for j in range(1, N + 1)]
+        self.T = [sp.Symbol(f"W_{j}^T", commutative=False) for j in range(1, N + 1)]
+        self.G = sp.Symbol("G", commutative=False)
+        self.Gt = sp.Symbol("G^T", commutative=False)
+        self.transpose = {self.G: self.Gt, self.Gt: self.G}
+        for a, b in zip(self.W, self.T):
+            self.transpose[a] = b
+            self.transpose[b] = a
+
+    def product(self, symbols) -> sp.Expr:
+        """Return the noncommutative product of ``symbols`` in the given order (1 when empty)."""
+        return sp.Mul(*symbols) if symbols else sp.Integer(1)
+
+    @property
+    def end_to_end(self) -> sp.Expr:
+        """$W = W_N \\cdots W_1$."""
+        return self.product(self.W[::-1])
+
+    def layer_gradient(self, j: int) -> sp.Expr:
+        r"""$\partial\phi/\partial W_j = W_{j+1}^\top \cdots W_N^\top \, G \, W_1^\top \cdots W_{j-1}^\top$ (1-based ``j``)."""
+        N = self.depth
+        if isinstance(j, bool) or not isinstance(j, numbers.Integral) or not 1 <= j <= N:
+            raise ValueError(f"the layer index j runs over 1..N = 1..{N}; got {j!r}")
+        return self.product(self.T[j:]) * self.G * self.product(self.T[: j - 1])
+
+
+def noncommutative_layers(depth: int) -> NoncommutativeLayers:
+    """Return the :class:`NoncommutativeLayers` of a depth-``depth`` network."""
+    return NoncommutativeLayers(depth)
+
+
+def matrix_to_noncommutative(expr, weights: Sequence[sp.MatrixSymbol], G: sp.MatrixSymbol, nc: NoncommutativeLayers):
+    r"""Translate a matrix expression in $W_j, W_j^\top, G, G^\top$ into the noncommutative symbols of ``nc``.
+
+    Lets the layer gradients that sympy derived as matrix expressions (:func:`symbolic_layer_gradients`)
+    enter the rewriting of :func:`balanced_rewrite`.
+    """
+    if len(weights) != nc.depth:
+        raise ValueError(f"{len(weights)} matrix layers but the noncommutative symbols are for depth {nc.depth}")
+    table = {G: nc.G, G.T: nc.Gt}
+    for Wm, a, b in zip(weights, nc.W, nc.T):
+        table[Wm] = a
+        table[Wm.T] = b
+
+    def convert(e):
+        if e in table:
+            return table[e]
+        if isinstance(e, sp.MatMul):
+            return sp.Mul(*[convert(a) for a in e.args])
+        if isinstance(e, sp.MatAdd):
+            return sp.Add(*[convert(a) for a in e.args])
+        if isinstance(e, sp.MatPow) and e.exp.is_Integer and e.exp > 0:
+            return sp.Pow(convert(e.base), e.exp)
+        if isinstance(e, sp.Expr) and e.is_commutative and not isinstance(e, sp.MatrixExpr):
+            return e
+        raise ValueError(f"cannot translate {e} into the layer symbols (only W_j, W_j^T, G, G^T products)")
+
+    return convert(expr)
+
+
+def _words(expr) -> list[tuple[sp.Expr, list[sp.Symbol]]]:
+    """Split an expanded noncommutative polynomial into (coefficient, list of letters) terms."""
+    out = []
+    for term in sp.Add.make_args(sp.expand(expr)):
+        coeff, letters = sp.Integer(1), []
+        for f in sp.Mul.make_args(term):
+            if f.is_commutative:
+                coeff *= f
+            elif isinstance(f, sp.Symbol):
+                letters.append(f)
+            elif isinstance(f, sp.Pow) and isinstance(f.base, sp.Symbol) and f.exp.is_Integer and f.exp > 0:
+                letters.extend([f.base] * int(f.exp))
+            else:
+                raise ValueError(f"expected a polynomial in noncommutative symbols; got the factor {f}")
+        out.append((coeff, letters))
+    return out
+
+
+def nc_transpose(expr, nc: NoncommutativeLayers) -> sp.Expr:
+    r"""Return the transpose of a noncommutative polynomial: each word reversed, each letter transposed."""
+    terms = []
+    for coeff, letters in _words(expr):
+        try:
+            flipped = [nc.transpose[x] for x in reversed(letters)]
+        except KeyError as exc:
+            raise ValueError(f"{exc.args[0]} is not one of the layer symbols W_j, W_j^T, G, G^T") from None
+        terms.append(coeff * nc.product(flipped))
+    return sp.Add(*terms)
+
+
+def _rewrite_word(letters, rules):
+    """Apply two-letter rules (a, b) -> (c, d) leftmost-first until none applies."""
+    letters = list(letters)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(letters) - 1):
+            pair = (letters[i], letters[i + 1])
+            if pair in rules:
+                letters[i : i + 2] = rules[pair]
+                changed = True
+                break
+    return letters
+
+
+def balanced_rewrite(expr, nc: NoncommutativeLayers, direction: str = "around G") -> sp.Expr:
+    r"""Return ``expr`` rewritten with the balancedness relations $W_{k+1}^\top W_{k+1} = W_k W_k^\top$.
+
+    ``direction="up"`` applies $W_k W_k^\top \to W_{k+1}^\top W_{k+1}$ ($k < N$), which moves every pair
+    to the top layer: $W_N \cdots W_{j+1} W_{j+1}^\top \cdots W_N^\top \to (W_N W_N^\top)^{N-j}$.
+    ``direction="down"`` applies $W_{k+1}^\top W_{k+1} \to W_k W_k^\top$, moving pairs to the first layer:
+    $W_1^\top \cdots W_{j-1}^\top W_{j-1} \cdots W_1 \to (W_1^\top W_1)^{j-1}$.
+    ``direction="around G"`` rewrites "up" left of the letter $G$ and "down" right of it (words without
+    $G$ are left alone): the normal form of the end-to-end velocity [ACH18, proof of Theorem 1].
+    Both rules move indices monotonically, so the rewriting terminates.
+    """
+    N = nc.depth
+    up = {(nc.W[k], nc.T[k]): (nc.T[k + 1], nc.W[k + 1]) for k in range(N - 1)}
+    down = {(nc.T[k + 1], nc.W[k + 1]): (nc.W[k], nc.T[k]) for k in range(N - 1)}
+    if direction not in ("up", "down", "around G"):
+        raise ValueError(f'direction must be "up", "down" or "around G"; got {direction!r}')
+    terms = []
+    for coeff, letters in _words(expr):
+        if direction == "up":
+            letters = _rewrite_word(letters, up)
+        elif direction == "down":
+            letters = _rewrite_word(letters, down)
+        elif nc.G in letters:
+            i = letters.index(nc.G)
+            letters = _rewrite_word(letters[:i], up) + [nc.G] + _rewrite_word(letters[i + 1 :], down)
+        terms.append(coeff * nc.product(letters))
+    return sp.Add(*terms)
+
+
+def end_to_end_velocity_words(nc: NoncommutativeLayers) -> sp.Expr:
+    r"""Return $\dot W = \sum_{j=1}^N W_N \cdots W_{j+1} \, \dot W_j \, W_{j-1} \cdots W_1$ with
+    $\dot W_j = -\partial\phi/\partial W_j$, as a noncommutative polynomial (product rule, no balancedness)."""
+    N = nc.depth
+    return sp.Add(
+        *[
+            -nc.product(nc.W[j:][::-1]) * nc.layer_gradient(j) * nc.product(nc.W[: j - 1][::-1])
+            for j in range(1, N + 1)
+        ]
+    )
+
+
+def name_blocks(expr, blocks: dict) -> sp.Expr:
+    r"""Return ``expr`` with each occurrence of a block of letters replaced by a new letter.
+
+    ``blocks`` maps tuples of noncommutative symbols (e.g. ``(W_N, W_N^T)``) to noncommutative symbols
+    (e.g. ``A``); words are scanned left to right, so ``W_N W_N^T W_N W_N^T G`` becomes ``A**2*G``.
+    """
+    for block, name in blocks.items():
+        if not block or not isinstance(name, sp.Symbol) or name.is_commutative:
+            raise ValueError("name_blocks maps nonempty tuples of letters to noncommutative symbols")
+    terms = []
+    for coeff, letters in _words(expr):
+        out, i = [], 0
+        while i < len(letters):
+            for block, name in blocks.items():
+                if tuple(letters[i : i + len(block)]) == tuple(block):
+                    out.append(name)
+                    i += len(block)
+                    break
+            else:
+                out.append(letters[i])
+                i += 1
+        terms.append(coeff * sp.Mul(*out))
+    return sp.Add(*terms)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Exact matrices: rational orthogonal frames, exact fractional powers (notebook 03)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _as_exact_matrix(M, name: str) -> sp.Matrix:
+    try:
+        A = sp.Matrix(M)
+    except (TypeError, ValueError, sp.SympifyError) as exc:
+        raise ValueError(f"{name} must be a matrix with exact entries; got {type(M).__name__} ({exc})") from None
+    if any(isinstance(x, sp.Float) or x.has(sp.Float) for x in A):
+        raise ValueError(f"{name} must have exact entries (integers, rationals, radicals), not floats")
+    return A
+
+
+def cayley_orthogonal(S) -> sp.Matrix:
+    r"""Return the Cayley transform $Q = (I - S)(I + S)^{-1}$ of a skew-symmetric matrix $S$.
+
+    $Q$ is orthogonal ($Q^\top Q = I$) and, for rational $S$, has rational entries: an exact rotation
+    for sympy checks. $I + S$ is always invertible because the eigenvalues of $S$ are imaginary.
+    """
+    S = _as_exact_matrix(S, "S")
+    if not S.is_square:
+        raise ValueError(f"the Cayley transform needs a square skew-symmetric S; got shape {S.shape}")
+    if S.T != -S:
+        raise ValueError("the Cayley transform needs a skew-symmetric S (S^T = -S)")
+    n = S.shape[0]
+    eye = sp.eye(n)
+    return (eye - S) * (eye + S).inv()
+
+
+def rational_orthogonal(n: int, rng=None, max_entry: int = 2) -> sp.Matrix:
+    r"""Return a random $n \times n$ orthogonal matrix with rational entries: the Cayley transform of a
+    skew-symmetric matrix with integer entries drawn uniformly from $[-\mathrm{max\_entry}, \mathrm{max\_entry}]$."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n must be a positive integer (the size of the orthogonal matrix); got {n!r}")
+    if isinstance(max_entry, bool) or not isinstance(max_entry, numbers.Integral) or max_entry < 1:
+        raise ValueError(f"max_entry must be a positive integer; got {max_entry!r}")
+    R = as_rng(rng).integers(-max_entry, max_entry + 1, size=(n, n))
+    S = sp.Matrix(n, n, lambda i, k: int(R[i, k]) if i < k else (-int(R[k, i]) if i > k else 0))
+    return cayley_orthogonal(S)
+
+
+def _check_exponent(p) -> sp.Rational:
+    if isinstance(p, float):
+        raise ValueError(f"give the power p exactly, e.g. sympy.Rational(2, 3), not the float {p!r}")
+    try:
+        q = sp.nsimplify(p) if not isinstance(p, sp.Basic) else p
+    except (TypeError, ValueError, sp.SympifyError):
+        raise ValueError(f"the power p must be a nonnegative rational number; got {p!r}") from None
+    if not (isinstance(q, sp.Rational) and q >= 0):
+        raise ValueError(f"the power p must be a nonnegative rational number; got {p!r}")
+    return q
+
+
+def exact_psd_power(M, p) -> sp.Matrix:
+    r"""Return $M^p = Q \Lambda^p Q^{-1}$ exactly for a symmetric PSD sympy matrix $M$ and rational $p \ge 0$.
+
+    Meant for matrices whose eigenvalues sympy finds exactly (integers or rationals, as for
+    $W W^\top$ with rational orthogonal frames and integer singular values). Convention $M^0 = I$ even
+    when $M$ is singular, as in the sum of [ACH18, Theorem 1].
+
+    Raises
+    ------
+    ValueError
+        If $M$ is not square, not symmetric, has a negative eigenvalue, or ``p`` is not a nonnegative rational.
+    """
+    M = _as_exact_matrix(M, "M")
+    q = _check_exponent(p)
+    if not M.is_square:
+        raise ValueError(f"M^p needs a square matrix M; got shape {M.shape}")
+    if M.T != M:
+        raise ValueError("M must be symmetric for M^p to be defined here (M^T != M)")
+    n = M.shape[0]
+    if q == 0:
+        return sp.eye(n)
+    P, D = M.diagonalize()
+    lam = [sp.radsimp(D[i, i]) for i in range(n)]
+    negative = [x for x in lam if x.is_negative]
+    if negative:
+        raise ValueError(f"M must be positive semidefinite; it has the eigenvalue {negative[0]}")
+    return (P * sp.diag(*[x**q for x in lam]) * P.inv()).applyfunc(sp.expand)
+
+
+def exact_balanced_layers(U, singular_values, V, depth: int) -> list[sp.Matrix]:
+    r"""Return exactly balanced layers whose product is $W = U \Sigma V^\top$ [ACGH19, Procedure 1].
+
+    With $k = $ ``len(singular_values)`` $= \min(d_N, d_0)$ and $S = \mathrm{diag}(s_1..s_k)$:
+    $W_N = U_{:, :k} S^{1/N}$, $W_j = S^{1/N}$ ($1 < j < N$), $W_1 = S^{1/N} V_{:, :k}^\top$; hidden
+    widths are $k$. ``U`` is $d_N \times d_N$ and ``V`` is $d_0 \times d_0$, both orthogonal.
+    """
+    N = check_depth(depth)
+    U = _as_exact_matrix(U, "U")
+    V = _as_exact_matrix(V, "V")
+    for name, Q in (("U", U), ("V", V)):
+        if not Q.is_square or sp.simplify(Q.T * Q - sp.eye(Q.shape[0])) != sp.zeros(*Q.shape):
+            raise ValueError(f"{name} must be a square orthogonal matrix ({name}^T {name} = I)")
+    s = list(_as_exact_matrix(list(singular_values), "singular_values"))
+    k = min(U.shape[0], V.shape[0])
+    if len(s) != k:
+        raise ValueError(f"a {U.shape[0]} x {V.shape[0]} matrix has min(d_N, d_0) = {k} singular values; got {len(s)}")
+    if any(not x.is_nonnegative for x in s):
+        raise ValueError(f"singular values must be nonnegative; got {list(singular_values)}")
+    root = sp.diag(*[x ** sp.Rational(1, N) for x in s])
+    if N == 1:
+        return [U[:, :k] * sp.diag(*s) * V[:, :k].T]
+    return [root * V[:, :k].T] + [root] * (N - 2) + [U[:, :k] * root]
+
+
+def exact_end_to_end(layers: Sequence[sp.Matrix]) -> sp.Matrix:
+    """Return $W_N \\cdots W_1$ of explicit sympy layers, checking that the shapes chain."""
+    layers = [_as_exact_matrix(Wj, f"layer W_{j + 1}") for j, Wj in enumerate(layers)]
+    if not layers:
+        raise ValueError("need at least one layer")
+    W = layers[0]
+    for j, Wj in enumerate(layers[1:], start=2):
+        if Wj.shape[1] != W.shape[0]:
+            raise ValueError(f"layers do not chain: W_{j} takes {Wj.shape[1]} features but W_{j - 1} outputs {W.shape[0]}")
+        W = Wj * W
+    return W
+
+
+def exact_layer_gradients(layers: Sequence[sp.Matrix], G) -> list[sp.Matrix]:
+    r"""Return $(W_N \cdots W_{j+1})^\top G (W_{j-1} \cdots W_1)^\top$, $j = 1..N$, exactly [ACH18, eq. (4)]."""
+    W = exact_end_to_end(layers)
+    G = _as_exact_matrix(G, "G")
+    if G.shape != W.shape:
+        raise ValueError(f"G must have the shape of the end-to-end matrix, {W.shape}; got {G.shape}")
+    out = []
+    for j in range(len(layers)):
+        after = exact_end_to_end(layers[j + 1 :]) if j + 1 < len(layers) else sp.eye(W.shape[0])
+        before = exact_end_to_end(layers[:j]) if j > 0 else sp.eye(W.shape[1])
+        out.append(after.T * G * before.T)
+    return out
+
+
+def exact_end_to_end_velocity(layers: Sequence[sp.Matrix], G) -> sp.Matrix:
+    r"""Return $\dot W = -\sum_j W_N \cdots W_{j+1} \, g_j \, W_{j-1} \cdots W_1$ for $\dot W_j = -g_j$
+    (the product rule applied to gradient flow over the layers), exactly."""
+    grads = exact_layer_gradients(layers, G)
+    W = exact_end_to_end(layers)
+    total = sp.zeros(*W.shape)
+    for j, g in enumerate(grads):
+        after = exact_end_to_end(layers[j + 1 :]) if j + 1 < len(layers) else sp.eye(W.shape[0])
+        before = exact_end_to_end(layers[:j]) if j > 0 else sp.eye(W.shape[1])
+        total -= after * g * before
+    return total.applyfunc(sp.expand)
+
+
+def exact_preconditioned_gradient(W, G, depth: int) -> sp.Matrix:
+    r"""Return $\sum_{j=1}^N (W W^\top)^{\frac{N-j}{N}} G (W^\top W)^{\frac{j-1}{N}}$ exactly [ACH18, eq. (7)],
+    with the powers from :func:`exact_psd_power`."""
+    N = check_depth(depth)
+    W = _as_exact_matrix(W, "W")
+    G = _as_exact_matrix(G, "G")
+    if G.shape != W.shape:
+        raise ValueError(f"G must have the shape of W, {W.shape}; got {G.shape}")
+    left, right = W * W.T, W.T * W
+    total = sp.zeros(*W.shape)
+    for j in range(1, N + 1):
+        total += exact_psd_power(left, sp.Rational(N - j, N)) * G * exact_psd_power(right, sp.Rational(j - 1, N))
+    return total.applyfunc(sp.expand)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The single-output field and its curl (notebook 04)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _check_plane(w):
+    if len(w) != 2 or not all(isinstance(x, sp.Symbol) for x in w):
+        raise ValueError("w must be a pair of sympy symbols (w1, w2): the field lives in the plane")
+    return w
+
+
+def symbolic_single_output_field(loss, w, depth) -> tuple[sp.Expr, sp.Expr]:
+    r"""Return $F(w) = \|w\|^{2 - 2/N}\big(g + (N-1)\langle g, \hat w\rangle \hat w\big)$, $g = \nabla\ell(w)$.
+
+    The end-to-end velocity $-\dot w$ of a depth-$N$ network with a single output and two inputs
+    [ACH18, Section 5, eq. (12)], $F = P_w \nabla \ell(w)$. ``loss`` is a sympy expression in
+    ``w = (w1, w2)``; ``depth`` may be an integer or a positive symbol $N$.
+    """
+    w1, w2 = _check_plane(w)
+    N = sp.sympify(depth)
+    if N.is_number:
+        N = sp.Integer(check_depth(int(N)) if N.is_integer else check_depth(N))
+    elif not N.is_positive:
+        raise ValueError(f"a symbolic depth must be declared positive, e.g. Symbol('N', positive=True); got {N}")
+    g1, g2 = sp.diff(loss, w1), sp.diff(loss, w2)
+    r2 = w1**2 + w2**2
+    radial = (N - 1) * (g1 * w1 + g2 * w2) / r2
+    scale = r2 ** (1 - 1 / N)
+    return scale * (g1 + radial * w1), scale * (g2 + radial * w2)
+
+
+def symbolic_curl(field, w) -> sp.Expr:
+    r"""Return the scalar curl $\partial F_2/\partial w_1 - \partial F_1/\partial w_2$ of a planar field."""
+    w1, w2 = _check_plane(w)
+    if len(field) != 2:
+        raise ValueError(f"a planar field has two components; got {len(field)}")
+    return sp.diff(field[1], w1) - sp.diff(field[0], w2)
+
+
+def curl_closed_form(loss, w, depth) -> sp.Expr:
+    r"""Return the closed form of the curl of the single-output field [derived in notebook 04]:
+
+    $$(N-1)\, r^{-2/N} \Big[\tfrac{N-2}{N}(\ell_1 w_2 - \ell_2 w_1) - \ell_{12}(w_1^2 - w_2^2)
+    + (\ell_{11} - \ell_{22}) w_1 w_2\Big], \qquad r = \|w\|,$$
+
+    subscripts being partial derivatives of $\ell$.
+    """
+    w1, w2 = _check_plane(w)
+    N = sp.sympify(depth)
+    l1, l2 = sp.diff(loss, w1), sp.diff(loss, w2)
+    l11, l22, l12 = sp.diff(loss, w1, 2), sp.diff(loss, w2, 2), sp.diff(loss, w1, w2)
+    r2 = w1**2 + w2**2
+    return (N - 1) * r2 ** (-1 / N) * ((N - 2) / N * (l1 * w2 - l2 * w1) - l12 * (w1**2 - w2**2) + (l11 - l22) * w1 * w2)
+
+
+def _polar(expr, w, r, theta):
+    """``expr`` in polar coordinates, with every ``w1**2 + w2**2`` replaced by ``r**2`` *before* the
+    trigonometric substitution, so that powers like ``(w1**2 + w2**2)**(1 - 1/N)`` become ``r**(2 - 2/N)``
+    instead of expressions sympy can only integrate through special functions."""
+    w1, w2 = w
+    R2 = sp.Dummy("R2", positive=True)
+    e = sp.sympify(expr).subs(w1**2 + w2**2, R2)
+    e = e.subs({w1: r * sp.cos(theta), w2: r * sp.sin(theta), R2: r**2}, simultaneous=True)
+    return sp.simplify(e)
+
+
+def _integrate(integrand, limits):
+    # expanded, with powers of r merged, the integrand is a sum of r**k terms that sympy integrates
+    # directly; unexpanded it may take the Meijer-G route and return an unevaluated Piecewise
+    return sp.integrate(sp.powsimp(sp.expand(integrand)), limits, conds="none")
+
+
+def _check_sector(alpha, r_inner, r_outer):
+    alpha, r_inner, r_outer = (sp.sympify(x) for x in (alpha, r_inner, r_outer))
+    if r_inner.is_number and r_outer.is_number and not (0 < r_inner < r_outer):
+        raise ValueError(f"the annular sector needs 0 < r_inner < r_outer; got {r_inner}, {r_outer}")
+    if alpha.is_number and not (0 < alpha < 2 * sp.pi):
+        raise ValueError(f"the sector's angle alpha must lie in (0, 2 pi); got {alpha}")
+    return alpha, r_inner, r_outer
+
+
+def annular_sector_loop_integral(field, w, alpha, r_inner=1, r_outer=2, *, legs: bool = False):
+    r"""Return $\oint F \cdot dw$ around the annular sector, exactly.
+
+    The loop: radially from $r_{in}$ to $r_{out}$ at angle 0, along the outer arc to angle $\alpha$,
+    radially back to $r_{in}$, along the inner arc back to angle 0 (counter-clockwise). A gradient field
+    gives 0; [ACH18, Section 5] shows that for $N \ge 3$ the end-to-end field does not. A circle centred at
+    the origin would not do: on it only the tangential part $\|w\|^{2-2/N}\, \partial_\theta \ell / \|w\|$
+    of $F$ counts, whose integral is $\|w\|^{2-2/N} \oint d\ell = 0$ for every loss.
+
+    With ``legs=True`` returns the four leg integrals as a tuple instead of their sum.
+    """
+    w = _check_plane(w)
+    alpha, r_inner, r_outer = _check_sector(alpha, r_inner, r_outer)
+    if len(field) != 2:
+        raise ValueError(f"a planar field has two components; got {len(field)}")
+    r = sp.Dummy("r", positive=True)
+    th = sp.Dummy("theta", real=True)
+    # F . dw in polar form: radial part F . w_hat dr, tangential part F . theta_hat r dtheta
+    radial = _polar(field[0] * w[0] + field[1] * w[1], w, r, th) / r
+    tangential = _polar(-field[0] * w[1] + field[1] * w[0], w, r, th)
+    out = (
+        _integrate(radial.subs(th, 0), (r, r_inner, r_outer)),
+        _integrate(tangential.subs(r, r_outer), (th, 0, alpha)),
+        _integrate(radial.subs(th, alpha), (r, r_outer, r_inner)),
+        _integrate(tangential.subs(r, r_inner), (th, alpha, 0)),
+    )
+    return tuple(sp.simplify(x) for x in out) if legs else sp.simplify(sum(out))
+
+
+def sector_curl_integral(curl, w, alpha, r_inner=1, r_outer=2) -> sp.Expr:
+    r"""Return $\iint_{\text{sector}} \mathrm{curl}\, F \, dA = \int_0^\alpha\!\int_{r_{in}}^{r_{out}}
+    \mathrm{curl}\, F \; r \, dr\, d\theta$, the right-hand side of Green's theorem for the loop of
+    :func:`annular_sector_loop_integral`."""
+    w = _check_plane(w)
+    alpha, r_inner, r_outer = _check_sector(alpha, r_inner, r_outer)
+    r = sp.Dummy("r", positive=True)
+    th = sp.Dummy("theta", real=True)
+    integrand = _polar(curl, w, r, th) * r
+    inner = _integrate(integrand, (r, r_inner, r_outer))
+    return sp.simplify(_integrate(inner, (th, 0, alpha)))
+
+
+def is_gradient_of(field, potential, w) -> bool:
+    r"""Return whether $\nabla \Phi = F$ identically, i.e. ``simplify`` reduces both components of
+    $\nabla\Phi - F$ to zero."""
+    w1, w2 = _check_plane(w)
+    if len(field) != 2:
+        raise ValueError(f"a planar field has two components; got {len(field)}")
+    return all(sp.simplify(sp.diff(potential, x) - f) == 0 for x, f in zip((w1, w2), field))
