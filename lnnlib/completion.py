@@ -47,6 +47,7 @@ __all__ = [
     "error_vs_init_scale",
     "plot_error_vs_init_scale",
     "plot_singular_values",
+    "plot_spectra",
 ]
 
 #: The lecture's table [ACHL19, Table 1 as presented in the lecture]: (error, nuclear norm, effective rank)
@@ -606,6 +607,7 @@ def completion_table(
     rank: int = 5,
     box: float = 0.0,
     threads: int | None = 1,
+    keep_matrices: bool = False,
     **descent_options,
 ) -> list[dict]:
     """Run the [ACHL19] matrix-completion table; return one record per (count, seed, method).
@@ -615,7 +617,8 @@ def completion_table(
     ``"nuclear"`` by :func:`nuclear_norm_minimization` (equality constraints unless ``box > 0``), an
     integer ``N`` by :func:`complete_matrix` at depth ``N`` (``descent_options`` passed on). Records hold
     ``count, seed, method, error`` (:func:`lnnlib.reconstruction_error`), ``nuclear_norm``,
-    ``effective_rank``, ``iterations``, ``converged``, ``seconds``. BLAS is pinned to ``threads``.
+    ``effective_rank``, ``iterations``, ``converged``, ``seconds`` (and, with ``keep_matrices``, the
+    completed matrix ``W`` and the ground truth ``M``). BLAS is pinned to ``threads``.
     """
     records = []
     limits = threadpool_limits(limits=threads) if threads else None
@@ -647,6 +650,8 @@ def completion_table(
                             seconds=float(res.seconds),
                         )
                     )
+                    if keep_matrices:
+                        records[-1].update(W=W, M=M)
     finally:
         if limits is not None:
             limits.unregister()
@@ -689,6 +694,8 @@ def summarize_completion_table(records: Sequence[dict]) -> list[dict]:
 
 
 def _e(x: float) -> str:
+    if x < 1e-10:  # rounding level: its digits depend on the BLAS kernel
+        return "<1e-10"
     return f"{x:.0e}".replace("e-0", "e-").replace("e+0", "e+")
 
 
@@ -699,7 +706,7 @@ def format_completion_table(records: Sequence[dict]) -> str:
     unit, effective ranks to one decimal: digits that do not depend on the BLAS thread count.
     """
     lines = [
-        f"{'obs':>5} {'method':<17}| {'error (range)':<24}| {'nuc. norm':<10}| {'eff. rank':<14}| {'paper':<16}| conv.",
+        f"{'obs':>5} {'method':<17}| {'error (range)':<24}| {'nuc. norm':<10}| {'eff. rank':<15}| {'paper':<16}| conv.",
     ]
     for s in summarize_completion_table(records):
         err = f"{_e(s['error_geomean'])} ({_e(s['error_min'])}..{_e(s['error_max'])})"
@@ -708,7 +715,7 @@ def format_completion_table(records: Sequence[dict]) -> str:
         paper = s["paper"]
         pp = f"{_e(paper[0])}/{paper[1]:.0f}/{paper[2]:.0f}" if paper else "-"
         lines.append(
-            f"{s['count']:>5} {s['method']:<17}| {err:<24}| {nn:<10}| {er:<14}| {pp:<16}| "
+            f"{s['count']:>5} {s['method']:<17}| {err:<24}| {nn:<10}| {er:<15}| {pp:<16}| "
             f"{'yes' if s['all_converged'] else 'NO'}"
         )
     return "\n".join(lines)
@@ -783,6 +790,20 @@ def plot_singular_values(ax, steps, singular_values, *, top: int = 10, title: st
         ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("singular values")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_spectra(ax, matrices: dict, *, top: int = 20, title: str | None = None):
+    """Plot the ``top`` largest singular values of each labelled matrix (log scale), one marker line each."""
+    for label, W in matrices.items():
+        s = np.linalg.svd(np.asarray(W, dtype=float), compute_uv=False)[:top]
+        ax.plot(np.arange(1, s.size + 1), s, marker="o", ms=3, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("index r")
+    ax.set_ylabel(r"singular value $\sigma_r$")
+    ax.legend()
     if title:
         ax.set_title(title)
     return ax
