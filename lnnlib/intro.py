@@ -398,15 +398,16 @@ def loglog_slope(x, y) -> float:
 def verdict(label: str, error: float, tol: float) -> str:
     r"""Return ``"PASS  label: max error < 1e-15 (tolerance 1e-10)"`` (or ``FAIL``) for a numeric check.
 
-    The error is reported as the power of ten just above it, not with its digits: the last digits of a
-    rounding-level error change with the BLAS library and the machine, and notebooks compare text exactly.
+    The error is reported as the power of ten just above it (at least ``1e-15``), not with its digits: the
+    last digits of a rounding-level error, and whether it is exactly 0, change with the BLAS library and the
+    machine, and notebooks compare text exactly.
     """
     tol = check_positive(tol, "the tolerance")
     if isinstance(error, bool) or not isinstance(error, numbers.Real) or np.isnan(error) or error < 0:
         raise ValueError(f"the error must be a nonnegative number; got {error!r}")
     status = "PASS" if error <= tol else "FAIL"
-    if error == 0:
-        shown = "= 0"
+    if error < 1e-15:  # exact zeros and rounding-level errors: which one occurs depends on the machine
+        shown = "< 1e-15"
     elif not np.isfinite(error):
         shown = "= inf"
     else:

@@ -333,7 +333,8 @@ def test_loglog_slope_bad_inputs(x, y, message):
 
 def test_verdict_strings():
     assert L.verdict("a", 3.1e-16, 1e-10) == "PASS  a: max error < 1e-15 (tolerance 1e-10)"
-    assert L.verdict("b", 0.0, 1e-6) == "PASS  b: max error = 0 (tolerance 1e-6)"
+    assert L.verdict("b", 0.0, 1e-6) == "PASS  b: max error < 1e-15 (tolerance 1e-6)"
+    assert L.verdict("b", 4e-17, 1e-6) == "PASS  b: max error < 1e-15 (tolerance 1e-6)"
     assert L.verdict("c", 2e-3, 1e-6).startswith("FAIL  c: max error < 1e-2")
     assert L.verdict("d", float("inf"), 1.0).startswith("FAIL  d: max error = inf")
     for bad in (-1.0, float("nan"), "x"):
