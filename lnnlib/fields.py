@@ -1,3 +1,255 @@
-"""Placeholder: filled by the helper that owns this module."""
+r"""The single-output end-to-end field, numerically: preconditioner, curl, loop integrals, pictures.
 
-__all__: list[str] = []
+With one output ($d_N = 1$) the end-to-end matrix is a row $w^\top$ and the end-to-end dynamics of
+[ACH18, Section 5] read $\dot w = -F(w)$ with
+
+$$F(w) = P_w \nabla\ell(w) = \|w\|^{2 - \frac2N}\Big(\nabla\ell(w) + (N-1)\,\langle \nabla\ell(w), \hat w\rangle\,
+\hat w\Big), \qquad P_w = \|w\|^{2 - \frac2N}\big(I + (N-1)\,\hat w \hat w^\top\big),$$
+
+$\hat w = w / \|w\|$. [ACH18, Theorem 2] shows that for $N \ge 3$ (and $\nabla\ell(0) \ne 0$) $F$ is not
+the gradient of any function: its integral around a closed loop is not zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ._validation import check_depth, check_positive
+
+__all__ = [
+    "single_output_field",
+    "single_output_preconditioner",
+    "numeric_curl",
+    "annular_sector_path",
+    "loop_integral",
+    "linear_loss_loop_integral",
+    "plot_field",
+    "plot_preconditioner_action",
+]
+
+
+def _as_points(w, name: str = "w") -> np.ndarray:
+    try:
+        A = np.asarray(w, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real vector (or an array of vectors); got {type(w).__name__}") from None
+    if A.ndim == 0 or A.shape[-1] == 0:
+        raise ValueError(f"{name} must be a vector with at least one entry (last axis); got shape {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError(f"{name} must have finite entries")
+    return A
+
+
+def single_output_field(w, grad, depth: int) -> np.ndarray:
+    r"""Return $F(w) = \|w\|^{2-2/N}\big(g + (N-1)\langle g, \hat w\rangle \hat w\big)$ with $g$ = ``grad``.
+
+    The end-to-end velocity $-\dot w$ of a depth-$N$ single-output network under gradient flow from
+    balanced weights [ACH18, eq. (12)]. Vectorized: ``w`` and ``grad`` of shape ``(..., d)``. At $w = 0$
+    the field is $g$ for $N = 1$ and $0$ for $N \ge 2$ (its limit: the factor $\|w\|^{2-2/N} \to 0$).
+    """
+    w = _as_points(w)
+    g = _as_points(grad, "grad")
+    if g.shape != w.shape:
+        raise ValueError(f"grad must have the shape of w, {w.shape}; got {g.shape}")
+    N = check_depth(depth)
+    r = np.linalg.norm(w, axis=-1, keepdims=True)
+    safe = np.where(r > 0, r, 1.0)
+    w_hat = w / safe
+    along = np.sum(g * w_hat, axis=-1, keepdims=True)
+    F = r ** (2.0 - 2.0 / N) * (g + (N - 1) * along * w_hat)
+    return np.where(r > 0, F, g if N == 1 else 0.0)
+
+
+def single_output_preconditioner(w, depth: int) -> np.ndarray:
+    r"""Return $P_w = \|w\|^{2-2/N}\big(I + (N-1)\,\hat w \hat w^\top\big)$, the $d \times d$ preconditioner of a
+    single-output network [ACH18, Section 5]; $P_0 = I$ for $N = 1$ and $0$ for $N \ge 2$.
+
+    It equals ``lnnlib.preconditioner(w[None, :], N)``: the general $P_W$ at $W = w^\top$.
+    """
+    w = _as_points(w)
+    if w.ndim != 1:
+        raise ValueError(f"w must be one vector (shape (d,)); got shape {w.shape}")
+    N = check_depth(depth)
+    d = w.size
+    r = float(np.linalg.norm(w))
+    if r == 0:
+        return np.eye(d) if N == 1 else np.zeros((d, d))
+    w_hat = w / r
+    return r ** (2.0 - 2.0 / N) * (np.eye(d) + (N - 1) * np.outer(w_hat, w_hat))
+
+
+def _check_field_fn(field) -> None:
+    if not callable(field):
+        raise ValueError(
+            f"field must be a function mapping points (..., 2) to vectors (..., 2); got {type(field).__name__}"
+        )
+
+
+def numeric_curl(field: Callable, points, h: float = 1e-5) -> np.ndarray:
+    r"""Return $\partial F_2/\partial w_1 - \partial F_1/\partial w_2$ by central differences with step ``h``.
+
+    ``field`` maps an array of points of shape ``(..., 2)`` to the field there; ``points`` has shape
+    ``(..., 2)``; the result has shape ``points.shape[:-1]``. Error $O(h^2)$ plus rounding $O(\epsilon/h)$.
+    """
+    _check_field_fn(field)
+    P = _as_points(points, "points")
+    if P.shape[-1] != 2:
+        raise ValueError(f"the curl is computed in the plane: points need 2 coordinates; got shape {P.shape}")
+    h = check_positive(h, "the step h")
+    e1, e2 = np.array([h, 0.0]), np.array([0.0, h])
+    dF2_dw1 = (np.asarray(field(P + e1))[..., 1] - np.asarray(field(P - e1))[..., 1]) / (2 * h)
+    dF1_dw2 = (np.asarray(field(P + e2))[..., 0] - np.asarray(field(P - e2))[..., 0]) / (2 * h)
+    return dF2_dw1 - dF1_dw2
+
+
+def _check_sector(alpha, r_inner, r_outer):
+    r_inner = check_positive(r_inner, "the inner radius r_inner")
+    r_outer = check_positive(r_outer, "the outer radius r_outer")
+    if r_inner >= r_outer:
+        raise ValueError(f"the annular sector needs r_inner < r_outer; got {r_inner} and {r_outer}")
+    alpha = check_positive(alpha, "the sector's angle alpha")
+    if alpha >= 2 * np.pi:
+        raise ValueError(f"the sector's angle alpha must lie in (0, 2 pi); got {alpha}")
+    return alpha, r_inner, r_outer
+
+
+def annular_sector_path(alpha: float, r_inner: float = 1.0, r_outer: float = 2.0, n: int = 100) -> np.ndarray:
+    r"""Return the closed loop around the annular sector as an ``(4 n + 1, 2)`` polyline, counter-clockwise:
+    radially out at angle 0, outer arc to angle $\alpha$, radially in, inner arc back."""
+    alpha, r_inner, r_outer = _check_sector(alpha, r_inner, r_outer)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n (points per leg) must be an integer >= 2; got {n!r}")
+    s = np.linspace(0.0, 1.0, n, endpoint=False)
+    radii = r_inner + (r_outer - r_inner) * s
+    legs = [
+        np.stack([radii, np.zeros(n)], axis=1),
+        r_outer * np.stack([np.cos(alpha * s), np.sin(alpha * s)], axis=1),
+        (r_outer - (r_outer - r_inner) * s)[:, None] * np.array([np.cos(alpha), np.sin(alpha)]),
+        r_inner * np.stack([np.cos(alpha * (1 - s)), np.sin(alpha * (1 - s))], axis=1),
+    ]
+    return np.vstack(legs + [legs[0][:1]])
+
+
+def loop_integral(field: Callable, alpha: float, r_inner: float = 1.0, r_outer: float = 2.0, nodes: int = 64) -> float:
+    r"""Return $\oint F \cdot dw$ around the annular sector by Gauss-Legendre quadrature on each leg.
+
+    The loop is that of :func:`annular_sector_path`. In polar coordinates the radial legs contribute
+    $\int F\cdot\hat w \, dr$ and the arcs $\int F\cdot\hat\theta \, r\, d\theta$; with ``nodes`` points per
+    leg the rule is exact for polynomials of degree $2\,\mathrm{nodes} - 1$, so smooth fields converge to
+    rounding error.
+    """
+    _check_field_fn(field)
+    alpha, r_inner, r_outer = _check_sector(alpha, r_inner, r_outer)
+    if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 1:
+        raise ValueError(f"nodes must be a positive integer; got {nodes!r}")
+    x, wts = np.polynomial.legendre.leggauss(int(nodes))
+    u = (x + 1) / 2  # nodes on [0, 1], weights wts / 2
+
+    def radial(theta):
+        direction = np.array([np.cos(theta), np.sin(theta)])
+        r = r_inner + (r_outer - r_inner) * u
+        F = np.asarray(field(r[:, None] * direction))
+        return (r_outer - r_inner) / 2 * float(np.sum(wts * (F @ direction)))
+
+    def arc(radius):
+        theta = alpha * u
+        tangent = np.stack([-np.sin(theta), np.cos(theta)], axis=1)
+        F = np.asarray(field(radius * np.stack([np.cos(theta), np.sin(theta)], axis=1)))
+        return alpha / 2 * radius * float(np.sum(wts * np.sum(F * tangent, axis=1)))
+
+    return radial(0.0) + arc(r_outer) - radial(alpha) - arc(r_inner)
+
+
+def linear_loss_loop_integral(a, depth: int, alpha: float, r_inner: float = 1.0, r_outer: float = 2.0) -> float:
+    r"""Return the closed form of the loop integral for the linear loss $\ell(w) = \langle a, w\rangle$:
+
+    $$\oint F\cdot dw = \frac{(N-1)(N-2)}{3N-2}\,\big(r_{out}^{3-2/N} - r_{in}^{3-2/N}\big)
+    \big(a_1 (1 - \cos\alpha) - a_2 \sin\alpha\big),$$
+
+    derived with sympy in notebook 04 (for $r_{in} = 1$, $r_{out} = 2$ this is the formula of the design,
+    built on [ACH18, Theorem 2]). Zero for $N = 1, 2$; nonzero for $N \ge 3$ unless the bracket vanishes.
+    """
+    a = _as_points(a, "a")
+    if a.shape != (2,):
+        raise ValueError(f"a must be a vector in the plane (shape (2,)); got shape {a.shape}")
+    N = check_depth(depth)
+    alpha, r_inner, r_outer = _check_sector(alpha, r_inner, r_outer)
+    k = 3.0 - 2.0 / N
+    return (
+        (N - 1)
+        * (N - 2)
+        / (3 * N - 2)
+        * (r_outer**k - r_inner**k)
+        * (a[0] * (1 - np.cos(alpha)) - a[1] * np.sin(alpha))
+    )
+
+
+def plot_field(ax, field: Callable, extent: float = 2.5, n: int = 21, *, loop=None, title: str | None = None):
+    r"""Draw the direction of $-F$ (the flow) on an $n \times n$ grid of $[-\mathrm{extent}, \mathrm{extent}]^2$,
+    arrows normalized and coloured by $\log_{10}\|F\|$; optionally the loop ``(alpha, r_inner, r_outer)``
+    of :func:`annular_sector_path` drawn with arrows showing its orientation. Returns ``ax``."""
+    _check_field_fn(field)
+    extent = check_positive(extent, "extent")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n (grid points per axis) must be an integer >= 2; got {n!r}")
+    g = np.linspace(-extent, extent, n)
+    X, Y = np.meshgrid(g, g)
+    F = -np.asarray(field(np.stack([X, Y], axis=-1)))
+    size = np.linalg.norm(F, axis=-1)
+    unit = F / np.where(size > 0, size, 1.0)[..., None]
+    colour = np.log10(np.where(size > 0, size, np.nan))
+    ax.quiver(X, Y, unit[..., 0], unit[..., 1], colour, cmap="viridis", pivot="mid", scale=n * 1.3, width=0.004)
+    if loop is not None:
+        path = annular_sector_path(*loop)
+        ax.plot(path[:, 0], path[:, 1], color="crimson", lw=2, label="loop")
+        m = len(path) // 4
+        for k in range(4):
+            i = k * m + m // 2
+            ax.annotate(
+                "", xy=path[i + 1], xytext=path[i - 1], arrowprops={"arrowstyle": "-|>", "color": "crimson", "lw": 2}
+            )
+    ax.plot(0, 0, "k+", ms=8)
+    ax.set_aspect("equal")
+    ax.set_xlim(-extent, extent)
+    ax.set_ylim(-extent, extent)
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_preconditioner_action(ax, points, depth: int, radius: float = 0.35, n: int = 200):
+    r"""Draw, at each point $w$, the image $\{P_w u : \|u\| = 1\}$ of the unit circle of gradients.
+
+    Each ellipse is rescaled so that its longest axis has length ``radius`` (the absolute size
+    $\|w\|^{2-2/N}$ is printed next to it as the factor $N\|w\|^{2-2/N}$ on the $w$ direction); the
+    grey circle is the same set without preconditioning. The ellipse's long axis lies along $w$, $N$
+    times longer than across: gradients are stretched toward the direction the weights have already taken.
+    Returns ``ax``.
+    """
+    P = _as_points(points, "points")
+    if P.ndim != 2 or P.shape[1] != 2:
+        raise ValueError(f"points must be an array of shape (k, 2); got shape {P.shape}")
+    if np.any(np.linalg.norm(P, axis=1) == 0):
+        raise ValueError("P_w is zero at w = 0 for N >= 2: pick points away from the origin")
+    N = check_depth(depth)
+    radius = check_positive(radius, "radius")
+    t = np.linspace(0, 2 * np.pi, n)
+    circle = np.stack([np.cos(t), np.sin(t)])
+    for w in P:
+        M = single_output_preconditioner(w, N)
+        image = M @ circle
+        image *= radius / np.abs(np.linalg.eigvalsh(M)).max()
+        ax.plot(w[0] + radius * circle[0], w[1] + radius * circle[1], color="0.7", lw=1)
+        ax.fill(w[0] + image[0], w[1] + image[1], color="tab:blue", alpha=0.35, lw=0)
+        ax.plot(w[0] + image[0], w[1] + image[1], color="tab:blue", lw=1.2)
+        ax.annotate("", xy=w, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "0.4", "lw": 0.8})
+        ax.text(w[0], w[1] - 1.35 * radius, f"x{N * np.linalg.norm(w) ** (2 - 2 / N):.2g}", ha="center", fontsize=8)
+    ax.plot(0, 0, "ko", ms=3)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    return ax

@@ -140,7 +140,7 @@ class NoncommutativeLayers:
         self.G = sp.Symbol("G", commutative=False)
         self.Gt = sp.Symbol("G^T", commutative=False)
         self.transpose = {self.G: self.Gt, self.Gt: self.G}
-        for a, b in zip(self.W, self.T):
+        for a, b in zip(self.W, self.T, strict=True):
             self.transpose[a] = b
             self.transpose[b] = a
 
@@ -154,7 +154,8 @@ class NoncommutativeLayers:
         return self.product(self.W[::-1])
 
     def layer_gradient(self, j: int) -> sp.Expr:
-        r"""$\partial\phi/\partial W_j = W_{j+1}^\top \cdots W_N^\top \, G \, W_1^\top \cdots W_{j-1}^\top$ (1-based ``j``)."""
+        r"""Return $\partial\phi/\partial W_j = W_{j+1}^\top \cdots W_N^\top \, G \, W_1^\top \cdots W_{j-1}^\top$
+        (1-based ``j``)."""
         N = self.depth
         if isinstance(j, bool) or not isinstance(j, numbers.Integral) or not 1 <= j <= N:
             raise ValueError(f"the layer index j runs over 1..N = 1..{N}; got {j!r}")
@@ -175,7 +176,7 @@ def matrix_to_noncommutative(expr, weights: Sequence[sp.MatrixSymbol], G: sp.Mat
     if len(weights) != nc.depth:
         raise ValueError(f"{len(weights)} matrix layers but the noncommutative symbols are for depth {nc.depth}")
     table = {G: nc.G, G.T: nc.Gt}
-    for Wm, a, b in zip(weights, nc.W, nc.T):
+    for Wm, a, b in zip(weights, nc.W, nc.T, strict=True):
         table[Wm] = a
         table[Wm.T] = b
 
@@ -274,10 +275,7 @@ def end_to_end_velocity_words(nc: NoncommutativeLayers) -> sp.Expr:
     $\dot W_j = -\partial\phi/\partial W_j$, as a noncommutative polynomial (product rule, no balancedness)."""
     N = nc.depth
     return sp.Add(
-        *[
-            -nc.product(nc.W[j:][::-1]) * nc.layer_gradient(j) * nc.product(nc.W[: j - 1][::-1])
-            for j in range(1, N + 1)
-        ]
+        *[-nc.product(nc.W[j:][::-1]) * nc.layer_gradient(j) * nc.product(nc.W[: j - 1][::-1]) for j in range(1, N + 1)]
     )
 
 
@@ -423,7 +421,9 @@ def exact_end_to_end(layers: Sequence[sp.Matrix]) -> sp.Matrix:
     W = layers[0]
     for j, Wj in enumerate(layers[1:], start=2):
         if Wj.shape[1] != W.shape[0]:
-            raise ValueError(f"layers do not chain: W_{j} takes {Wj.shape[1]} features but W_{j - 1} outputs {W.shape[0]}")
+            raise ValueError(
+                f"layers do not chain: W_{j} takes {Wj.shape[1]} features but W_{j - 1} outputs {W.shape[0]}"
+            )
         W = Wj * W
     return W
 
@@ -522,7 +522,8 @@ def curl_closed_form(loss, w, depth) -> sp.Expr:
     l1, l2 = sp.diff(loss, w1), sp.diff(loss, w2)
     l11, l22, l12 = sp.diff(loss, w1, 2), sp.diff(loss, w2, 2), sp.diff(loss, w1, w2)
     r2 = w1**2 + w2**2
-    return (N - 1) * r2 ** (-1 / N) * ((N - 2) / N * (l1 * w2 - l2 * w1) - l12 * (w1**2 - w2**2) + (l11 - l22) * w1 * w2)
+    bracket = (N - 2) / N * (l1 * w2 - l2 * w1) - l12 * (w1**2 - w2**2) + (l11 - l22) * w1 * w2
+    return (N - 1) * r2 ** (-1 / N) * bracket
 
 
 def _polar(expr, w, r, theta):
@@ -599,4 +600,4 @@ def is_gradient_of(field, potential, w) -> bool:
     w1, w2 = _check_plane(w)
     if len(field) != 2:
         raise ValueError(f"a planar field has two components; got {len(field)}")
-    return all(sp.simplify(sp.diff(potential, x) - f) == 0 for x, f in zip((w1, w2), field))
+    return all(sp.simplify(sp.diff(potential, x) - f) == 0 for x, f in zip((w1, w2), field, strict=True))
