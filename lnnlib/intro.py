@@ -165,14 +165,17 @@ def minimum_l1_interpolant(X, y) -> np.ndarray:
     return res.x[:d] - res.x[d:]
 
 
-def diagonal_network_gd(X, y, init_scale: float, lr: float, steps: int, *, tol: float | None = None):
-    r"""Gradient descent on the depth-2 diagonal linear network $w = u \odot u - v \odot v$.
+def diagonal_network_gd(
+    X, y, init_scale: float, lr: float, steps: int, *, tol: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Return ``(w, losses)`` of gradient descent on the depth-2 diagonal network $w = u \odot u - v \odot v$.
 
     The loss $\frac1{2m}\|X(u \odot u - v \odot v) - y\|^2$ is non-convex in $(u, v)$; with $g =
     \frac1m X^\top(Xw - y)$ the steps are $u \leftarrow u - 2\eta\, u \odot g$,
     $v \leftarrow v + 2\eta\, v \odot g$, from $u = v = \alpha \mathbf 1$ (so $w = 0$). The init scale
     $\alpha$ selects the global minimum: small $\alpha$ drives $w$ toward the minimum-$\ell_1$ interpolant,
-    large $\alpha$ toward the minimum-$\ell_2$ one (Woodworth et al., COLT 2020, Theorem 1).
+    large $\alpha$ toward the minimum-$\ell_2$ one (Woodworth et al., *Kernel and rich regimes in
+    overparametrized models*, COLT 2020).
 
     Parameters
     ----------
@@ -270,7 +273,7 @@ def _check_loss_and_layers(weights, loss):
 def gradient_flow(
     weights, loss: Loss, t_end: float, *, times=None, rtol: float = 1e-10, atol: float = 1e-12
 ) -> FlowTrajectory:
-    r"""Integrate gradient flow $\dot W_j = -\partial\phi/\partial W_j$, $j = 1..N$, with a high-order ODE solver.
+    r"""Return gradient flow $\dot W_j = -\partial\phi/\partial W_j$, $j = 1..N$, integrated by a high-order ODE solver.
 
     $\phi(W_1..W_N) = \ell(W_N \cdots W_1)$ [ACH18, eq. (3)-(4)]; gradient flow is the limit of gradient
     descent as the step size $\eta \to 0$, with $t = \eta \times$ (number of steps). The layers are flattened
