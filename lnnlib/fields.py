@@ -17,17 +17,38 @@ from collections.abc import Callable
 import numpy as np
 
 from ._validation import check_depth, check_positive
+from .network import end_to_end, layer_gradients
 
 __all__ = [
+    "layerwise_end_to_end_velocity",
     "single_output_field",
     "single_output_preconditioner",
     "numeric_curl",
     "annular_sector_path",
     "loop_integral",
+    "circle_loop_integral",
     "linear_loss_loop_integral",
     "plot_field",
     "plot_preconditioner_action",
 ]
+
+
+def layerwise_end_to_end_velocity(weights, grad) -> np.ndarray:
+    r"""Return $\dot W = \sum_{j=1}^N W_N \cdots W_{j+1} \, \dot W_j \, W_{j-1} \cdots W_1$ with
+    $\dot W_j = -\partial\phi/\partial W_j$: the true velocity of the end-to-end matrix under gradient flow
+    over the layers (product rule), with no balancedness assumed [ACH18, proof of Theorem 1].
+
+    Compare with ``-lnnlib.preconditioned_gradient(W, grad, N)``, which equals it on balanced weights.
+    """
+    grads = layer_gradients(weights, grad)
+    layers = [np.asarray(Wj, dtype=float) for Wj in weights]
+    d_out, d_in = layers[-1].shape[0], layers[0].shape[1]
+    total = np.zeros((d_out, d_in))
+    for j, g in enumerate(grads):
+        after = end_to_end(layers[j + 1 :]) if j + 1 < len(layers) else np.eye(d_out)
+        before = end_to_end(layers[:j]) if j > 0 else np.eye(d_in)
+        total -= after @ g @ before
+    return total
 
 
 def _as_points(w, name: str = "w") -> np.ndarray:
@@ -160,6 +181,28 @@ def loop_integral(field: Callable, alpha: float, r_inner: float = 1.0, r_outer: 
         return alpha / 2 * radius * float(np.sum(wts * np.sum(F * tangent, axis=1)))
 
     return radial(0.0) + arc(r_outer) - radial(alpha) - arc(r_inner)
+
+
+def circle_loop_integral(field: Callable, radius: float, centre=(0.0, 0.0), nodes: int = 128) -> float:
+    r"""Return $\oint F \cdot dw$ counter-clockwise around the circle of the given ``radius`` and ``centre``
+    (trapezoidal rule in the angle, spectrally accurate for smooth periodic integrands).
+
+    Centred at the origin this is zero for the single-output field and *every* loss: on such a circle
+    only the tangential part $\|w\|^{2-2/N} \partial_\theta \ell / \|w\|$ of $F$ counts, and
+    $\oint \partial_\theta \ell \, d\theta = 0$. Off-centre circles do detect the curl.
+    """
+    _check_field_fn(field)
+    radius = check_positive(radius, "radius")
+    c = _as_points(centre, "centre")
+    if c.shape != (2,):
+        raise ValueError(f"centre must be a point in the plane (shape (2,)); got shape {c.shape}")
+    if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 3:
+        raise ValueError(f"nodes must be an integer >= 3; got {nodes!r}")
+    theta = 2 * np.pi * np.arange(nodes) / nodes
+    unit = np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    tangent = np.stack([-np.sin(theta), np.cos(theta)], axis=1)
+    F = np.asarray(field(c + radius * unit))
+    return float(2 * np.pi / nodes * radius * np.sum(F * tangent))
 
 
 def linear_loss_loop_integral(a, depth: int, alpha: float, r_inner: float = 1.0, r_outer: float = 2.0) -> float:

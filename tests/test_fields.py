@@ -184,3 +184,40 @@ def test_plot_helpers_return_ax_and_draw():
         L.plot_field(ax, None)
     plt.close(fig)
     plt.close(fig2)
+
+
+@pytest.mark.parametrize("N", [1, 2, 3, 4])
+def test_layerwise_velocity_matches_preconditioned_gradient_on_balanced_weights(N):
+    rng = np.random.default_rng(N)
+    weights = L.balanced_init([3] + [4] * (N - 1) + [2], rng)
+    G = rng.standard_normal((2, 3))
+    v = L.layerwise_end_to_end_velocity(weights, G)
+    assert np.abs(v + L.preconditioned_gradient(L.end_to_end(weights), G, N)).max() < 1e-10
+    # against a tiny gradient-descent step (first order in eta)
+    eta = 1e-7
+    stepped = [W - eta * g for W, g in zip(weights, L.layer_gradients(weights, G), strict=True)]
+    fd = (L.end_to_end(stepped) - L.end_to_end(weights)) / eta
+    assert np.abs(fd - v).max() < 1e-5
+    if N >= 2:
+        unbalanced = L.gaussian_init([3] + [4] * (N - 1) + [2], 1.0, rng)
+        u = L.layerwise_end_to_end_velocity(unbalanced, G)
+        assert np.abs(u + L.preconditioned_gradient(L.end_to_end(unbalanced), G, N)).max() > 1e-3
+    with pytest.raises(ValueError, match="shape"):
+        L.layerwise_end_to_end_velocity(weights, np.ones((3, 3)))
+
+
+def test_circle_loop_integral():
+    rotation = lambda w: np.stack([-w[..., 1], w[..., 0]], -1)  # noqa: E731
+    assert abs(L.circle_loop_integral(rotation, 1.5, (0.3, -0.2)) - 2 * np.pi * 1.5**2) < EXACT
+    H = np.diag([3.0, 1.0])
+    b = np.array([1.0, 0.5])
+    for N in (2, 3, 5):
+        # centred at the origin: zero for every loss; off-centre: the curl shows
+        assert abs(L.circle_loop_integral(quadratic_field(H, b, N), 1.3)) < EXACT
+        assert abs(L.circle_loop_integral(quadratic_field(H, b, N), 0.8, (1.5, 0.5))) > 1e-3
+    with pytest.raises(ValueError, match="centre"):
+        L.circle_loop_integral(rotation, 1.0, (0.0, 0.0, 1.0))
+    with pytest.raises(ValueError, match="radius"):
+        L.circle_loop_integral(rotation, 0.0)
+    with pytest.raises(ValueError, match="nodes"):
+        L.circle_loop_integral(rotation, 1.0, nodes=2)
