@@ -275,7 +275,7 @@ def gradient_flow(
 ) -> FlowTrajectory:
     r"""Return gradient flow $\dot W_j = -\partial\phi/\partial W_j$, $j = 1..N$, integrated by a high-order ODE solver.
 
-    $\phi(W_1..W_N) = \ell(W_N \cdots W_1)$ [ACH18, eq. (3)-(4)]; gradient flow is the limit of gradient
+    $\phi(W_1..W_N) = \ell(W_N \cdots W_1)$ [ACH18]; gradient flow is the limit of gradient
     descent as the step size $\eta \to 0$, with $t = \eta \times$ (number of steps). The layers are flattened
     into one vector and integrated with scipy's ``solve_ivp`` (``DOP853``, an explicit Runge-Kutta method of
     order 8) at tight tolerances, so that the result is a reference for gradient descent.
