@@ -38,10 +38,9 @@ from matplotlib.figure import Figure
 from ._validation import as_matrix, as_rng, check_depth, check_positive
 from .dynamics import preconditioner
 from .init import balanced_init, gaussian_init, identity_init, near_zero_init
-from .losses import L2Loss, LpRegressionLoss
+from .losses import LpRegressionLoss
 from .metrics import effective_rank, reconstruction_error
-from .network import end_to_end
-from .train import gradient_descent
+from .network import balancedness_gaps, end_to_end
 
 __all__ = [
     "Demo",
@@ -139,6 +138,52 @@ class Demo(widgets.VBox):
     def params(self) -> dict[str, Any]:
         """Return the current value of every control."""
         return {name: control.value for name, control in self.controls.items()}
+
+    def set(self, **values) -> dict[str, Any]:
+        """Set several controls at once (one computation, one redraw) and return the new ``result``.
+
+        Raises ValueError for an unknown control, a refused value, or a run that fails.
+        """
+        unknown = sorted(set(values) - set(self.controls))
+        if unknown:
+            raise ValueError(f"this demo has no control {unknown[0]!r}; its controls are {', '.join(self.controls)}")
+        for name, value in values.items():
+            reason = self._refuse(name, value)
+            if reason is not None:
+                raise ValueError(f"{name} = {value!r} refused: {reason}")
+        self._quiet = True
+        try:
+            for name, value in values.items():
+                self.controls[name].value = value
+        finally:
+            self._quiet = False
+        self.refresh()
+        if "#b00020" in self.status.value:
+            raise ValueError(html.unescape(self.status.value))
+        return self.result
+
+    def sweep(self, name: str, values) -> dict[Any, dict[str, Any]]:
+        """Return ``{value: result}`` for each value of control ``name``, then restore the control.
+
+        Moves the control as a lecturer would (so the runs land in the cache and later moves to these
+        values redraw at once); raises ValueError when a value is refused or its run fails.
+        """
+        if name not in self.controls:
+            raise ValueError(f"this demo has no control {name!r}; its controls are {', '.join(self.controls)}")
+        control = self.controls[name]
+        original = control.value
+        results = {}
+        try:
+            for value in values:
+                control.value = value
+                if control.value != value:
+                    raise ValueError(f"{name} = {value!r} is outside the slider's range or not one of its entries")
+                if "#b00020" in self.status.value:
+                    raise ValueError(f"{name} = {value!r}: {html.unescape(self.status.value)}")
+                results[value] = self.result
+        finally:
+            control.value = original
+        return results
 
     def _make_handler(self, name):
         def handler(change):
@@ -253,6 +298,55 @@ def _int_slider(description, value, lo, hi, step=1, continuous=False):
     )
 
 
+def _descend(layers, loss_and_gradient, lr, steps, *, record_every=10, tol=None, record=None, progress=None):
+    r"""Run $W_j \leftarrow W_j - \eta\, (W_N \cdots W_{j+1})^\top G\, (W_{j-1} \cdots W_1)^\top$ [ACH18, eq. (4)].
+
+    The same steps as :func:`lnnlib.gradient_descent`, without its per-step input checks (the demos
+    call it with layers they built themselves), so that a demo's run takes tenths of a second.
+    ``loss_and_gradient(W)`` returns $(\ell(W), \nabla\ell(W))$. ``record(t, layers, W, value)`` is
+    called every ``record_every`` steps, at the last step and when the loss reaches ``tol``.
+
+    Returns ``(layers, losses, diverged)``: the last layers, the loss before each step taken and after
+    the last, and ``None`` or the step at which the loss became non-finite or grew by 1e8.
+    """
+    N = len(layers)
+    eye = np.eye(layers[0].shape[1])
+    losses = []
+    diverged = None
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        for t in range(steps + 1):
+            prefixes = [eye]  # prefixes[j] = W_j ... W_1, the input that layer j + 1 sees
+            for Wj in layers[:-1]:
+                prefixes.append(Wj @ prefixes[-1])
+            try:
+                W = layers[-1] @ prefixes[-1]
+                value, G = loss_and_gradient(W)
+            except FloatingPointError:
+                value, G = math.inf, None
+            if not math.isfinite(value) or value > 1e8 * max(losses[0] if losses else value, 1.0):
+                diverged = t
+                break
+            losses.append(value)
+            done = t == steps or (tol is not None and value <= tol)
+            if record is not None and (t % record_every == 0 or done):
+                record(t, layers, W, value)
+                if progress is not None:
+                    progress(t / max(steps, 1))
+            if done:
+                break
+            A = G  # (W_N ... W_{j+1})^T G, built from the top layer down
+            new = [None] * N
+            try:
+                for j in range(N - 1, -1, -1):
+                    new[j] = layers[j] - lr * (A @ prefixes[j].T)
+                    A = layers[j].T @ A
+            except FloatingPointError:
+                diverged = t + 1
+                break
+            layers = new
+    return layers, np.array(losses), diverged
+
+
 # ----------------------------------------------------------------------------------------------------
 # 1. Matrix completion
 
@@ -305,48 +399,26 @@ def completion_trajectory(
     lr = check_positive(lr, "the learning rate eta")
     layers = near_zero_init([n] * (N + 1), init_scale, as_rng(rng))
     observed = mask.astype(M.dtype)
-    eye = np.eye(n)
     steps, svals, errors, eranks, losses = [], [], [], [], []
 
-    def record(t, W, value):
+    def loss_and_gradient(W):
+        R = (W - M) * observed
+        return float(np.sum(R * R)) / count, (2.0 / count) * R
+
+    def record(t, layers, W, value):
         steps.append(t)
         svals.append(np.linalg.svd(W, compute_uv=False))
         errors.append(reconstruction_error(W, M))
         eranks.append(effective_rank(W))
         losses.append(value)
 
-    converged = False
-    with np.errstate(over="raise", invalid="raise"):
-        for t in range(max_steps + 1):
-            # prefixes[j] = W_j ... W_1 (the input layer j+1 sees); lean loop: no per-step validation
-            prefixes = [eye]
-            for Wj in layers[:-1]:
-                prefixes.append(Wj @ prefixes[-1])
-            try:
-                W = layers[-1] @ prefixes[-1]
-                R = (W - M) * observed
-                value = float(np.sum(R * R)) / count
-            except FloatingPointError:
-                value = math.inf
-            if t == 0:
-                start = value
-            if not math.isfinite(value) or value > 1e8 * max(start, 1.0):
-                raise FloatingPointError(
-                    f"gradient descent diverged at step {t} with learning rate eta = {lr:.3g}; try a smaller init scale"
-                )
-            converged = value <= tol
-            if t % record_every == 0 or converged or t == max_steps:
-                record(t, W, value)
-                if progress is not None:
-                    progress(t / max_steps)
-            if converged or t == max_steps:
-                break
-            A = (2.0 / count) * R  # (W_N ... W_{j+1})^T G, built from the top layer down
-            new = [None] * N
-            for j in range(N - 1, -1, -1):
-                new[j] = layers[j] - lr * (A @ prefixes[j].T)
-                A = layers[j].T @ A
-            layers = new
+    layers, _, diverged = _descend(
+        layers, loss_and_gradient, lr, max_steps, record_every=record_every, tol=tol, record=record, progress=progress
+    )
+    if diverged is not None:
+        raise FloatingPointError(
+            f"gradient descent diverged at step {diverged} with learning rate eta = {lr:.3g}; try a smaller init scale"
+        )
     return {
         "steps": np.array(steps),
         "singular_values": np.array(svals),
@@ -354,7 +426,7 @@ def completion_trajectory(
         "erank": np.array(eranks),
         "loss": np.array(losses),
         "lr": lr,
-        "converged": converged,
+        "converged": losses[-1] <= tol,
         "final": end_to_end(layers),
     }
 
@@ -501,7 +573,6 @@ class BalancednessDemo(Demo):
         self.seed = seed
         self.steps = steps
         self.target = as_rng(seed).standard_normal((width, width))
-        self.loss = L2Loss(self.target)
         controls = {
             "init": widgets.Dropdown(options=INITS, value="near-zero Gaussian", description="init"),
             "scale": _log_slider("init scale", 1e-2, -3, 0.5, step=0.25),
@@ -531,31 +602,33 @@ class BalancednessDemo(Demo):
 
     def _train(self, p) -> dict[str, Any]:
         layers = self.initial_weights(p["init"], p["scale"], p["depth"])
-        chunks = 4
-        per = self.steps // chunks
-        steps, gaps, losses = [np.array([0])], None, None
-        done = 0
-        diverged = None
-        for c in range(chunks):
-            try:
-                tr = gradient_descent(layers, self.loss, p["lr"], per, record_every=10)
-            except FloatingPointError as exc:
-                diverged = f"diverged within steps {done + 1}-{done + per} ({exc})"
-                break
-            if gaps is None:
-                gaps, losses = tr.gaps[:1], tr.loss[:1]
-            steps.append(done + tr.steps[1:])
-            gaps = np.vstack([gaps, tr.gaps[1:]])
-            losses = np.concatenate([losses, tr.loss[1:]])
-            layers = tr.weights
-            done += per
-            self._report_progress((c + 1) / chunks)
-        if gaps is None:
+        Phi = self.target
+        steps, gaps = [], []
+
+        def loss_and_gradient(W):
+            D = W - Phi
+            return 0.5 * float(np.sum(D * D)), D
+
+        def record(t, layers, W, value):
+            steps.append(t)
+            gaps.append(balancedness_gaps(layers))
+
+        _, losses, diverged = _descend(
+            layers,
+            loss_and_gradient,
+            p["lr"],
+            self.steps,
+            record_every=10,
+            record=record,
+            progress=self._report_progress,
+        )
+        if len(steps) < 2:
             raise FloatingPointError(
-                f"gradient descent diverged in the first {per} steps with step size {p['lr']:.3g} and "
-                f"{p['init']} init of scale {p['scale']:.3g}: lower the step size or the scale"
+                f"gradient descent diverged at step {diverged} with step size {p['lr']:.3g} and {p['init']} init "
+                f"of scale {p['scale']:.3g}: lower the step size or the scale"
             )
-        return {"steps": np.concatenate(steps), "gaps": gaps, "loss": losses, "diverged": diverged}
+        text = None if diverged is None else f"diverged at step {diverged} (lower the step size or the scale)"
+        return {"steps": np.array(steps), "gaps": np.array(gaps), "loss": losses, "diverged": text}
 
     def _build(self):
         self.ax_gap, self.ax_loss = self.figure.subplots(1, 2)
@@ -611,8 +684,6 @@ def balancedness_demo(width: int = 4, *, seed: int = 0, steps: int = 2000) -> Ba
     for value, name in ((width, "width"), (steps, "steps")):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    if steps < 4:
-        raise ValueError(f"steps must be at least 4 (the run is computed in 4 chunks); got {steps}")
     return BalancednessDemo(int(width), seed, int(steps))
 
 
@@ -797,21 +868,23 @@ class AccelerationDemo(Demo):
         # the linear model w starts at 0; deeper: w = w_1 * omega_2 ... omega_N with scalars omega = 1
         # [ACH18, Section 7], so all depths start from the same end-to-end model
         layers = [np.zeros((1, self.X.shape[1]))] + [np.ones((1, 1)) for _ in range(depth - 1)]
-        loss = self.loss(p)
-        chunks = 4
-        per = self.steps // chunks
-        values = [np.array([loss.value(end_to_end(layers))])]
-        diverged = None
-        for c in range(chunks):
-            try:
-                tr = gradient_descent(layers, loss, lr, per)
-            except FloatingPointError:
-                diverged = c * per
-                break
-            values.append(tr.loss[1:])
-            layers = tr.weights
-            progress((c + 1) / chunks)
-        return {"loss": np.concatenate(values), "diverged": diverged}
+        X, y, m = self.X, self.y[:, None], self.X.shape[0]
+
+        def loss_and_gradient(W):
+            R = X @ W.T - y
+            A = np.abs(R)
+            return float(np.sum(A**p)) / (p * m), (np.sign(R) * A ** (p - 1)).T @ X / m
+
+        _, losses, diverged = _descend(
+            layers,
+            loss_and_gradient,
+            lr,
+            self.steps,
+            record_every=max(1, self.steps // 20),
+            record=lambda *args: None,
+            progress=progress,
+        )
+        return {"loss": losses, "diverged": diverged}
 
     def _compute(self):
         p = self.params()
@@ -883,7 +956,7 @@ def acceleration_demo(X=None, y=None, *, steps: int = 2000, eps: float = 1e-4) -
         y = (y - y.mean()) / y.std()
     elif X is None or y is None:
         raise ValueError("give both X and y, or neither (then the diabetes data set is used)")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 4:
-        raise ValueError(f"steps must be an integer of at least 4 (the run is computed in 4 chunks); got {steps!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be a positive integer; got {steps!r}")
     eps = check_positive(eps, "eps")
     return AccelerationDemo(X, y, int(steps), eps)

@@ -261,6 +261,26 @@ def test_balancedness_gaps_start_where_the_init_puts_them(balance, init):
         assert balance.result["gaps"][0].max() > 1e-3
 
 
+@pytest.mark.parametrize(("init", "scale", "lr"), [("balanced", 1.0, 0.05), ("near-zero Gaussian", 0.01, 0.1)])
+def test_balancedness_run_matches_gradient_descent(balance, init, scale, lr):
+    p = {"init": init, "scale": scale, "lr": lr, "depth": 3}
+    run = balance._train(p)
+    weights = balance.initial_weights(init, scale, 3)
+    ref = L.gradient_descent(weights, L.L2Loss(balance.target), lr, balance.steps, record_every=10)
+    np.testing.assert_array_equal(run["steps"], ref.steps)
+    np.testing.assert_allclose(run["loss"], ref.loss, rtol=1e-9, atol=TOL)
+    np.testing.assert_allclose(run["gaps"], ref.gaps, rtol=1e-8, atol=TOL)
+
+
+@pytest.mark.parametrize(("depth", "p"), [(2, 4), (3, 4), (2, 2)])
+def test_acceleration_run_matches_gradient_descent(accel, depth, p):
+    run = accel._run(depth, 0.1, p, lambda fraction: None)
+    layers = [np.zeros((1, accel.X.shape[1]))] + [np.ones((1, 1))] * (depth - 1)
+    ref = L.gradient_descent(layers, L.LpRegressionLoss(accel.X, accel.y, p=p), 0.1, accel.steps)
+    assert run["diverged"] is None
+    np.testing.assert_allclose(run["loss"], ref.loss, rtol=1e-9, atol=TOL)
+
+
 def test_balancedness_drift_grows_with_step_size(balance):
     c = balance.controls
     move(c["init"], "balanced")
@@ -362,13 +382,43 @@ def test_acceleration_gd_divergence_is_reported(accel):
         (L.matrix_completion_demo, {"n": 5, "rank": 6}, "at most 5"),
         (L.matrix_completion_demo, {"max_steps": 2.5}, "max_steps"),
         (L.balancedness_demo, {"width": -1}, "width"),
-        (L.balancedness_demo, {"steps": 3}, "at least 4"),
+        (L.balancedness_demo, {"steps": 0}, "steps must be a positive integer"),
         (L.acceleration_demo, {"X": np.ones((5, 2))}, "both X and y"),
         (L.acceleration_demo, {"X": np.ones((5, 2)), "y": np.ones(4)}, "one target per row"),
         (L.acceleration_demo, {"eps": 0.0}, "eps"),
-        (L.acceleration_demo, {"steps": 2}, "at least 4"),
+        (L.acceleration_demo, {"steps": 0}, "steps must be a positive integer"),
     ],
 )
 def test_builders_refuse_bad_arguments(builder, kwargs, message):
     with pytest.raises(ValueError, match=message):
         builder(**kwargs)
+
+
+def test_sweep_fills_the_cache_and_restores_the_control(balance):
+    c = balance.controls["init"]
+    move(c, "identity")
+    results = balance.sweep("init", ["balanced", "layer-wise Gaussian"])
+    assert c.value == "identity" and set(results) == {"balanced", "layer-wise Gaussian"}
+    misses = balance.cache.misses
+    move(c, "balanced")
+    assert balance.cache.misses == misses and balance.result is results["balanced"]
+    with pytest.raises(ValueError, match="no control 'steps'"):
+        balance.sweep("steps", [1])
+    with pytest.raises(ValueError, match="outside the slider's range"):
+        balance.sweep("depth", [7])
+    assert balance.controls["depth"].value != 7
+
+
+def test_set_changes_several_controls_with_one_computation(balance):
+    misses = balance.cache.misses
+    full = balance.full_redraws
+    result = balance.set(init="identity", scale=0.5, lr=10**-1.75)
+    assert balance.cache.misses == misses + 1 and balance.full_redraws == full + 1
+    assert balance.params()["init"] == "identity" and result is balance.result
+    with pytest.raises(ValueError, match="refused"):
+        balance.set(scale=math.nan)
+    with pytest.raises(ValueError, match="no control 'width'"):
+        balance.set(width=3)
+    with pytest.raises(ValueError, match="diverged"):
+        balance.set(init="layer-wise Gaussian", scale=10**0.5, lr=10**-0.5)
+    balance.set(init="near-zero Gaussian", scale=0.01, lr=0.01)
