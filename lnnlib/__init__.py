@@ -16,7 +16,7 @@ from .init import balanced_factorization, balanced_init, gaussian_init, identity
 from .losses import L2Loss, Loss, LpRegressionLoss, whiten
 from .metrics import effective_rank, reconstruction_error, singular_values
 from .network import balancedness_gaps, balancedness_matrices, end_to_end, layer_gradients
-from .notebook import setup_notebook
+from .notebook import setup_notebook, verdict
 from .train import Trajectory, end_to_end_descent, gradient_descent
 
 # Concept modules of the later notebooks: each re-exports the names in its own __all__.
@@ -60,6 +60,7 @@ __all__ = [
     "reconstruction_error",
     "singular_values",
     "setup_notebook",
+    "verdict",
 ]
 for _module in (intro, symbolic, fields, convergence, optimizers, data, acceleration, completion, sensing, widgets):
     __all__ += _module.__all__

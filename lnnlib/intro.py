@@ -33,7 +33,6 @@ __all__ = [
     "gd_flow_deviation",
     "finite_difference_layer_gradients",
     "loglog_slope",
-    "verdict",
 ]
 
 
@@ -396,24 +395,3 @@ def loglog_slope(x, y) -> float:
     if np.ptp(x) == 0:
         raise ValueError("a slope needs at least two distinct x values")
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
-
-
-def verdict(label: str, error: float, tol: float) -> str:
-    r"""Return ``"PASS  label: max error < 1e-15 (tolerance 1e-10)"`` (or ``FAIL``) for a numeric check.
-
-    The error is reported as the power of ten just above it (at least ``1e-15``), not with its digits: the
-    last digits of a rounding-level error, and whether it is exactly 0, change with the BLAS library and the
-    machine, and notebooks compare text exactly.
-    """
-    tol = check_positive(tol, "the tolerance")
-    if isinstance(error, bool) or not isinstance(error, numbers.Real) or np.isnan(error) or error < 0:
-        raise ValueError(f"the error must be a nonnegative number; got {error!r}")
-    status = "PASS" if error <= tol else "FAIL"
-    if error < 1e-15:  # exact zeros and rounding-level errors: which one occurs depends on the machine
-        shown = "< 1e-15"
-    elif not np.isfinite(error):
-        shown = "= inf"
-    else:
-        shown = f"< 1e{int(np.floor(np.log10(error))) + 1:d}"
-    mantissa, exponent = f"{tol:.0e}".split("e")
-    return f"{status}  {label}: max error {shown} (tolerance {mantissa}e{int(exponent)})"
