@@ -1,3 +1,164 @@
-"""Placeholder: filled by the helper that owns this module."""
+r"""Beyond norms: Schatten quasi-norms, matrix sensing with commuting measurements, and the one-entry
+singular-value dynamics [ACHL19, Sections 2.3 and 3].
 
-__all__: list[str] = []
+* Matrix sensing: $\ell(W) = \frac12 \sum_k (\langle A_k, W\rangle - y_k)^2$ (:class:`SensingLoss`).
+  With symmetric $A_k$ that commute (here: diagonal) and init $W_j(0) = \alpha^{1/N} I$, every layer stays
+  diagonal and equal, and the end-to-end matrix is $\mathrm{diag}(x)$ with
+  $\dot x_i = -N x_i^{2 - 2/N} \, \partial_i f(x)$, $f(x) = \frac12 \|A x - y\|^2$ (:func:`diagonal_sensing_descent`).
+* Schatten-$p$ quasi-norm to the power $p$: $\|W\|_{S_p}^p = \sum_r \sigma_r(W)^p$ (:func:`schatten_quasi_norm`).
+* One observed entry with stationary singular vectors: separation of variables gives a conserved quantity
+  per depth (:func:`separation_antiderivative`).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._validation import as_matrix, check_depth, check_positive
+from .losses import Loss
+
+__all__ = [
+    "schatten_quasi_norm",
+    "SensingLoss",
+    "diagonal_sensing_descent",
+    "separation_antiderivative",
+    "one_entry_partner",
+]
+
+
+def schatten_quasi_norm(W, p: float) -> float:
+    r"""Return $\|W\|_{S_p}^p = \sum_r \sigma_r(W)^p$, the Schatten-$p$ quasi-norm to the power $p$.
+
+    $p = 1$ is the nuclear norm; $0 < p < 1$ is a quasi-norm, closer to the rank (which is the limit
+    $p \to 0$ of $\sum_r \sigma_r^p$ over non-zero $\sigma_r$) [ACHL19, Section 2.3].
+    """
+    p = check_positive(p, "the Schatten exponent p")
+    s = np.linalg.svd(as_matrix(W, "W").astype(float), compute_uv=False)
+    s = s[s > 0]
+    return float(np.sum(s**p))
+
+
+class SensingLoss(Loss):
+    r"""$\ell(W) = \frac12 \sum_{k=1}^m (\langle A_k, W \rangle - y_k)^2$, with gradient
+    $\sum_k (\langle A_k, W\rangle - y_k) A_k$.
+
+    The matrix sensing loss of [ACHL19, Section 2] (matrix completion is the case $A_k = e_i e_j^\top$).
+
+    Parameters
+    ----------
+    measurements : array of shape (m, d_N, d_0), the matrices $A_k$.
+    y : array of shape (m,), the labels $y_k$.
+    """
+
+    def __init__(self, measurements, y):
+        A = np.asarray(measurements, dtype=float)
+        if A.ndim == 2:
+            A = A[None]
+        if A.ndim != 3:
+            raise ValueError(f"measurements must be a stack of matrices A_k, shape (m, rows, cols); got {A.shape}")
+        if not np.all(np.isfinite(A)):
+            raise ValueError("the measurement matrices A_k must have finite entries")
+        y = np.atleast_1d(np.asarray(y, dtype=float))
+        if y.shape != (A.shape[0],):
+            raise ValueError(f"there are {A.shape[0]} measurement matrices but {y.size} labels y_k")
+        if not np.all(np.isfinite(y)):
+            raise ValueError("the labels y_k must be finite")
+        self.A, self.y, self.shape = A, y, A.shape[1:]
+
+    def residual(self, W) -> np.ndarray:
+        """Return $\\langle A_k, W\\rangle - y_k$ for every k."""
+        return np.einsum("kij,ij->k", self.A, self._check(W)) - self.y
+
+    def value(self, W) -> float:
+        return 0.5 * float(np.sum(self.residual(W) ** 2))
+
+    def gradient(self, W) -> np.ndarray:
+        return np.einsum("k,kij->ij", self.residual(W), self.A)
+
+
+def diagonal_sensing_descent(
+    a, y, depth: int, alpha: float, *, lr: float = 0.01, tol: float = 1e-12, max_steps: int = 1_000_000
+) -> tuple[np.ndarray, int, bool]:
+    r"""Return ``(x, steps, converged)``: gradient descent on depth-$N$ diagonal factors $x = w^{\odot N}$.
+
+    Diagonal (hence commuting, symmetric) measurements $A_k = \mathrm{diag}(a_k)$ and the init
+    $W_j(0) = \alpha^{1/N} I$ keep every layer equal to $\mathrm{diag}(w)$ under gradient descent, so the
+    end-to-end matrix is $\mathrm{diag}(x)$, $x = w^N$, and one GD step on each layer is
+    $w \leftarrow w - \eta\, w^{N-1} \odot a^\top (a x - y)$: the setting of [ACHL19, Theorem 2]
+    (Gunasekar et al.'s commuting case) reduced to its eigenvalues. Stops at
+    $\frac12\|a x - y\|^2 \le$ ``tol``.
+
+    Parameters
+    ----------
+    a : (m, d) array, row k holds the diagonal of $A_k$.
+    y : (m,) array.
+    depth : $N \ge 1$.
+    alpha : init scale, $W(0) = \alpha I$.
+    """
+    a = as_matrix(a, "the measurement diagonals a")
+    y = np.atleast_1d(np.asarray(y, dtype=float))
+    if y.shape != (a.shape[0],):
+        raise ValueError(f"there are {a.shape[0]} measurements but {y.size} labels")
+    N = check_depth(depth)
+    alpha = check_positive(alpha, "alpha")
+    lr = check_positive(lr, "the learning rate eta")
+    w = np.full(a.shape[1], alpha ** (1.0 / N))
+    steps = 0
+    with np.errstate(over="raise", invalid="raise"):
+        try:
+            for steps in range(max_steps + 1):  # noqa: B007 (reported)
+                x = w**N
+                r = a @ x - y
+                if 0.5 * float(r @ r) <= tol:
+                    return x, steps, True
+                w = w - lr * w ** (N - 1) * (a.T @ r)
+        except FloatingPointError:
+            raise FloatingPointError(f"diagonal sensing GD diverged with eta = {lr:g}; use a smaller step") from None
+    return w**N, steps, False
+
+
+def separation_antiderivative(s, depth: int) -> np.ndarray:
+    r"""Return $F_N(s) = \int s^{-(2 - 2/N)} ds$: $s$ ($N = 1$), $\log s$ ($N = 2$),
+    $-\frac{N}{N-2} s^{-(N-2)/N}$ ($N \ge 3$).
+
+    With stationary singular vectors and constant projections $c_r = \langle A, u_r v_r^\top\rangle$ of
+    the single measurement $A$, $\dot\sigma_r = -N \sigma_r^{2-2/N} c_r\, e(t)$ [ACHL19, Theorem 3] gives
+    $\frac{d}{dt} F_N(\sigma_r) = -N c_r e(t)$, so $(F_N(\sigma_r(t)) - F_N(\sigma_r(0))) / c_r$ is the
+    same for every $r$ [ACHL19, Section 3].
+    """
+    N = check_depth(depth)
+    s = np.asarray(s, dtype=float)
+    if np.any(s <= 0):
+        raise ValueError("the separation of variables needs positive singular values s > 0")
+    if N == 1:
+        return s.copy()
+    if N == 2:
+        return np.log(s)
+    return -N / (N - 2) * s ** (-(N - 2) / N)
+
+
+def one_entry_partner(s1, s1_0: float, s2_0: float, kappa: float, depth: int) -> np.ndarray:
+    r"""Return $\sigma_2$ as a function of $\sigma_1$ from $F_N(\sigma_2) - F_N(\sigma_2(0)) = \kappa
+    (F_N(\sigma_1) - F_N(\sigma_1(0)))$, $\kappa = c_2 / c_1$ (see :func:`separation_antiderivative`).
+
+    $N = 1$: linear, $\sigma_2 - \sigma_2(0) = \kappa (\sigma_1 - \sigma_1(0))$; $N = 2$: power law,
+    $\sigma_2 / \sigma_2(0) = (\sigma_1 / \sigma_1(0))^\kappa$; $N \ge 3$: $\sigma_2$ stays below a finite
+    asymptote as $\sigma_1 \to \infty$. Entries where no positive solution exists are NaN (the relation
+    leaves the region $\sigma_2 > 0$ or $F_N < 0$).
+    """
+    N = check_depth(depth)
+    if not isinstance(kappa, numbers.Real):
+        raise ValueError(f"kappa must be a real number; got {kappa!r}")
+    s1 = np.asarray(s1, dtype=float)
+    F = separation_antiderivative(s1, N) - separation_antiderivative(np.array(s1_0), N)
+    target = separation_antiderivative(np.array(s2_0), N) + kappa * F
+    if N == 1:
+        out = target
+    elif N == 2:
+        out = np.exp(target)
+    else:
+        base = np.where(target < 0, -target * (N - 2) / N, np.nan)
+        out = base ** (-N / (N - 2))
+    return np.where(out > 0, out, np.nan)
