@@ -113,6 +113,8 @@ def diagonal_sensing_descent(
                 r = a @ x - y
                 if 0.5 * float(r @ r) <= tol:
                     return x, steps, True
+                if steps == max_steps:
+                    break
                 w = w - lr * w ** (N - 1) * (a.T @ r)
         except FloatingPointError:
             raise FloatingPointError(f"diagonal sensing GD diverged with eta = {lr:g}; use a smaller step") from None
