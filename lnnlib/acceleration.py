@@ -1,3 +1,286 @@
-"""Placeholder: filled by the helper that owns this module."""
+r"""Acceleration by depth [ACH18]: the end-to-end rule for one output, the two-example $\ell_p$ construction,
+and best-learning-rate comparisons of GD, overparameterized GD, AdaGrad, AdaDelta and the end-to-end rule.
 
-__all__: list[str] = []
+Everything here is single-output regression: the linear model is a row vector $w \in \mathbb R^{d}$, the loss
+$\ell(w) = \frac{1}{p\,m}\sum_i |x_i^\top w - y_i|^p$ (:class:`lnnlib.LpRegressionLoss`). For grids of many
+learning rates, :func:`lr_grid` runs one method with all rates at once on stacked arrays; its steps
+are those of :func:`lnnlib.gradient_descent`, :func:`lnnlib.end_to_end_descent`, :func:`lnnlib.adagrad`
+and :func:`lnnlib.adadelta` (the tests check this).
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import as_matrix, check_depth, check_positive
+from .losses import LpRegressionLoss
+
+__all__ = [
+    "single_output_preconditioned_gradient",
+    "two_example_problem",
+    "METHODS",
+    "GridResult",
+    "lr_grid",
+    "compare_methods",
+    "plot_best_curves",
+]
+
+METHODS = ("gd", "depth2", "depth3", "adagrad", "adadelta", "end_to_end")
+r"""Methods of :func:`lr_grid`: GD on the linear model; GD on $w = w_1 \omega_2$ and $w = w_1 \omega_2 \omega_3$
+([ACH18, Section 6], scalar $\omega$'s); AdaGrad; AdaDelta; the end-to-end rule of depth 2."""
+
+
+def single_output_preconditioned_gradient(w, g, depth: int) -> np.ndarray:
+    r"""Return $P_w g = \|w\|^{2-2/N}\bigl(g + (N-1)\langle g, \hat w\rangle \hat w\bigr)$, $\hat w = w/\|w\|$.
+
+    The end-to-end preconditioner for one output [ACH18, eq. (11)]: an adaptive learning rate
+    $\|w\|^{2-2/N}$ and an extra push $(N-1)$ times the gradient's component along the current $w$, the
+    direction already travelled (a momentum-like term). Equals ``preconditioned_gradient(w[None], g[None], N)``.
+    At $w = 0$ it is 0 for $N \ge 2$ (and $g$ for $N = 1$).
+    """
+    w = np.asarray(w, dtype=float)
+    g = np.asarray(g, dtype=float)
+    if w.ndim != 1 or g.shape != w.shape:
+        raise ValueError(f"w and g must be vectors of the same length; got shapes {w.shape} and {g.shape}")
+    if not (np.all(np.isfinite(w)) and np.all(np.isfinite(g))):
+        raise ValueError("w and g must have finite entries")
+    N = check_depth(depth)
+    n = np.linalg.norm(w)
+    if N == 1:
+        return g.copy()
+    if n == 0:
+        return np.zeros_like(g)
+    u = w / n
+    return n ** (2 - 2 / N) * (g + (N - 1) * (g @ u) * u)
+
+
+def two_example_problem(y1: float, y2: float, p: float = 4.0) -> LpRegressionLoss:
+    r"""Return the $\ell_p$ loss of two examples $(e_1, y_1)$, $(e_2, y_2)$:
+    $\ell(w) = \frac{1}{2p}\bigl(|w_1 - y_1|^p + |w_2 - y_2|^p\bigr)$, minimum 0 at $w = (y_1, y_2)$.
+
+    With $y_1 \gg y_2$ and $p > 2$ the curvature $\frac{p-1}{2}|w_i - y_i|^{p-2}$ differs by the factor
+    $(y_1/y_2)^{p-2}$ between the coordinates: a step size that is stable for the first coordinate is tiny
+    for the second. The setting of [ACH18, Section 5]'s claim that depth can beat GD by any factor.
+    """
+    y1 = float(y1)
+    y2 = float(y2)
+    if not (np.isfinite(y1) and np.isfinite(y2)):
+        raise ValueError("the targets y1, y2 must be finite")
+    return LpRegressionLoss(np.eye(2), np.array([y1, y2]), p)
+
+
+@dataclass
+class GridResult:
+    """Result of :func:`lr_grid` for one method.
+
+    ``iterations``: fewest steps over the grid to reach the target loss (``steps + 1`` if no learning
+    rate did); ``best_lr``: the learning rate that did it (the smallest, on ties; NaN if none);
+    ``diverged``: per learning rate, whether it blew up before the run stopped; ``curve``: the loss
+    along the best run (or, if none reached the target, along the run with the lowest final loss).
+    """
+
+    method: str
+    lrs: np.ndarray
+    iterations: int
+    best_lr: float
+    diverged: np.ndarray
+    curve: np.ndarray
+    steps: int
+
+    @property
+    def reached(self) -> bool:
+        """Whether some learning rate reached the target within ``steps``."""
+        return self.iterations <= self.steps
+
+
+def _lp_parts(R, p):
+    if p == 2:
+        return R * R, R
+    A = np.abs(R)
+    Ap = A ** (p - 1)
+    return Ap * A, np.sign(R) * Ap
+
+
+def lr_grid(
+    X,
+    y,
+    p: float,
+    method: str,
+    lrs,
+    steps: int,
+    target: float,
+    *,
+    w0=None,
+    depth: int = 2,
+    blowup: float = 1e8,
+    eps: float | None = None,
+    rho: float = 0.9,
+    omega0: float | str = 1.0,
+) -> GridResult:
+    r"""Run ``method`` on the $\ell_p$ regression loss with every learning rate of ``lrs`` at once; stop at the
+    first step at which one of them has loss at most ``target`` (or after ``steps`` steps).
+
+    Methods (:data:`METHODS`), all from the end-to-end start $w(0) = $ ``w0`` (default 0):
+
+    * ``"gd"``: $w \leftarrow w - \eta \nabla\ell(w)$;
+    * ``"depth2"``, ``"depth3"``: GD on $w = w_1 \omega_2$ (resp. $w_1\omega_2\omega_3$) with scalars
+      $\omega_k(0) = 1$, $w_1(0) = w(0)$ [ACH18, Section 6]: $\nabla_{w_1} = (\prod\omega)\, g$,
+      $\nabla_{\omega_k} = \langle w_1, g\rangle \prod_{l \ne k}\omega_l$. With ``omega0="balanced"``
+      the start is balanced instead: $\omega_k(0) = \|w(0)\|^{1/N}$, $w_1(0) = w(0)/\|w(0)\|^{(N-1)/N}$
+      ($\|w_1\| = \omega_k$), the setting of the end-to-end rule;
+    * ``"adagrad"``, ``"adadelta"``: :func:`lnnlib.adagrad_step`, :func:`lnnlib.adadelta_step`
+      (``eps`` defaults 1e-8 and 1e-6; ``rho``);
+    * ``"end_to_end"``: $w \leftarrow w - \eta\, P_w \nabla\ell(w)$ with the depth-``depth`` preconditioner
+      (:func:`single_output_preconditioned_gradient`); it cannot leave $w = 0$, so give a nonzero ``w0``.
+
+    A run diverges when its loss is non-finite or exceeds ``blowup`` times $\max(\ell(0), 1)$, as in
+    :func:`lnnlib.gradient_descent`; diverged runs are dropped and counted.
+    """
+    loss = LpRegressionLoss(X, y, p)
+    if loss.shape[0] != 1:
+        raise ValueError("lr_grid handles one output: y must be a vector")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+    lrs = np.asarray(lrs, dtype=float).ravel()
+    if lrs.size == 0 or not np.all(np.isfinite(lrs)) or np.any(lrs <= 0):
+        raise ValueError("lrs must be a nonempty list of finite positive learning rates")
+    lrs = np.sort(lrs)
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"steps must be a nonnegative integer; got {steps!r}")
+    target = float(target)
+    if not np.isfinite(target):
+        raise ValueError(f"target must be a finite loss value; got {target!r}")
+    N = check_depth(depth)
+    Xm, yv, P, m = loss.X, loss.Y[:, 0], loss.p, loss.m
+    d = Xm.shape[1]
+    w_start = np.zeros(d) if w0 is None else as_matrix(np.reshape(w0, (1, -1)), "w0")[0]
+    if w_start.shape != (d,):
+        raise ValueError(f"w0 must have {d} entries (one per feature); got {w_start.size}")
+    if method == "end_to_end" and N >= 2 and not np.any(w_start):
+        raise ValueError("the end-to-end rule of depth >= 2 does not move from w = 0: pass a nonzero w0")
+    if eps is None:
+        eps = 1e-6 if method == "adadelta" else 1e-8
+    eps = check_positive(eps, "eps")
+    B = lrs.size
+    eta = lrs[:, None]
+    W1 = np.tile(w_start, (B, 1))  # the vector factor (the model itself for the one-layer methods)
+    k_scalars = {"depth2": 1, "depth3": 2}.get(method, 0)
+    if k_scalars and omega0 == "balanced":
+        nw = float(np.linalg.norm(w_start))
+        if nw == 0:
+            raise ValueError("a balanced start of the overparameterized model needs a nonzero w0")
+        om = nw ** (1 / (k_scalars + 1))
+        W1 = W1 / om**k_scalars
+    elif k_scalars:
+        om = check_positive(omega0, "omega0")
+    omegas = np.full((k_scalars, B), om if k_scalars else 1.0)
+    acc1 = np.zeros((B, d))
+    acc2 = np.zeros((B, d))
+    alive = np.arange(B)
+    diverged = np.zeros(B, dtype=bool)
+    curves = np.full((steps + 1, B), np.nan)
+    threshold = None
+    found = None
+    t = 0
+    with np.errstate(all="ignore"):
+        while True:
+            scale = np.prod(omegas, axis=0) if k_scalars else None
+            Wm = W1 if scale is None else W1 * scale[:, None]
+            R = Wm @ Xm.T - yv
+            Lp, D = _lp_parts(R, P)
+            values = Lp.sum(axis=1) / (P * m)
+            if threshold is None:
+                threshold = blowup * np.maximum(values, 1.0)
+            curves[t, alive] = values
+            bad = ~np.isfinite(values) | (values > threshold)
+            hit = ~bad & (values <= target)
+            if np.any(hit):
+                found = (t, alive[np.flatnonzero(hit)[0]])
+                break
+            if np.any(bad):
+                diverged[alive[bad]] = True
+                keep = ~bad
+                alive, W1, eta, acc1, acc2, threshold = (
+                    alive[keep],
+                    W1[keep],
+                    eta[keep],
+                    acc1[keep],
+                    acc2[keep],
+                    threshold[keep],
+                )
+                omegas = omegas[:, keep]
+                scale = None if scale is None else scale[keep]
+                if alive.size == 0:
+                    break
+                D = D[keep]
+            if t == steps:
+                break
+            G = D @ Xm / m  # gradient of l at the end-to-end w, one row per learning rate
+            if method == "gd":
+                W1 = W1 - eta * G
+            elif k_scalars:
+                inner = np.einsum("bi,bi->b", W1, G)
+                grads_w = []
+                for k in range(k_scalars):
+                    others = np.prod(np.delete(omegas, k, axis=0), axis=0)
+                    grads_w.append(inner * others)
+                W1 = W1 - eta * (scale[:, None] * G)
+                omegas = omegas - lrs[alive][None, :] * np.array(grads_w)
+            elif method == "adagrad":
+                acc1 = acc1 + G * G
+                W1 = W1 - eta * G / (np.sqrt(acc1) + eps)
+            elif method == "adadelta":
+                acc1 = rho * acc1 + (1 - rho) * G * G
+                delta = -np.sqrt(acc2 + eps) / np.sqrt(acc1 + eps) * G
+                acc2 = rho * acc2 + (1 - rho) * delta * delta
+                W1 = W1 + eta * delta
+            else:  # end_to_end
+                n = np.linalg.norm(W1, axis=1, keepdims=True)
+                u = np.divide(W1, n, out=np.zeros_like(W1), where=n > 0)
+                along = np.einsum("bi,bi->b", G, u)[:, None]
+                W1 = W1 - eta * n ** (2 - 2 / N) * (G + (N - 1) * along * u)
+            t += 1
+    if found is not None:
+        t_hit, j = found
+        return GridResult(method, lrs, int(t_hit), float(lrs[j]), diverged, curves[: t_hit + 1, j].copy(), int(steps))
+    last = curves[t]
+    if np.all(np.isnan(last)):
+        j, curve = 0, curves[: t + 1, 0].copy()
+    else:
+        j = int(np.nanargmin(last))
+        curve = curves[: t + 1, j].copy()
+    return GridResult(method, lrs, int(steps) + 1, float("nan"), diverged, curve, int(steps))
+
+
+def compare_methods(X, y, p: float, lrs, steps: int, target: float, methods=METHODS, **kwargs) -> dict[str, GridResult]:
+    """Return ``{method: lr_grid(X, y, p, method, lrs, steps, target, **kwargs)}`` for each method.
+
+    The end-to-end rule needs a nonzero start: unless ``w0`` is given, it starts from one GD step of
+    size ``1e-3`` times the smallest learning rate away from 0 (a tiny point in the steepest-descent
+    direction), the other methods from 0.
+    """
+    out = {}
+    for method in methods:
+        kw = dict(kwargs)
+        if method == "end_to_end" and kw.get("w0") is None:
+            loss = LpRegressionLoss(X, y, p)
+            kw["w0"] = -1e-3 * float(np.min(lrs)) * loss.gradient(np.zeros(loss.shape))[0]
+        out[method] = lr_grid(X, y, p, method, lrs, steps, target, **kw)
+    return out
+
+
+def plot_best_curves(results: dict[str, GridResult], ax, optimum: float = 0.0, target: float | None = None):
+    r"""Plot $\ell(t) - \ell^*$ along each method's best run (log scale); return ``ax``."""
+    for name, r in results.items():
+        gap = np.maximum(r.curve - optimum, 1e-300)
+        label = f"{name} (lr {r.best_lr:.0e}, {r.iterations} it)" if r.reached else f"{name} (not reached)"
+        ax.semilogy(gap, label=label)
+    if target is not None:
+        ax.axhline(target - optimum, color="k", ls=":", lw=1, label="target")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(r"$\ell(t) - \ell^*$")
+    ax.legend(fontsize=8)
+    return ax

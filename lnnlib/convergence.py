@@ -146,7 +146,10 @@ def batched_gd_iterations(weights, Phi, lrs, cap: int, tol: float = 1e-5, blowup
     layers = check_weights(weights)
     Phi = as_matrix(Phi, "the target Phi")
     if Phi.shape != (layers[-1].shape[0], layers[0].shape[1]):
-        raise ValueError(f"the target Phi has shape {Phi.shape} but the layers give a {layers[-1].shape[0]} x {layers[0].shape[1]} end-to-end matrix")
+        raise ValueError(
+            f"the target Phi has shape {Phi.shape} but the layers give a "
+            f"{layers[-1].shape[0]} x {layers[0].shape[1]} end-to-end matrix"
+        )
     lrs = np.asarray(lrs, dtype=float).ravel()
     if lrs.size == 0 or not np.all(np.isfinite(lrs)) or np.any(lrs <= 0):
         raise ValueError("lrs must be a nonempty list of finite positive learning rates")
@@ -230,7 +233,7 @@ FULL_EXPERIMENT = {
     "width": 32,
     "tol": 1e-5,
 }
-"""The full-size setting of [ACGH19, Section 5]: lr grid 1e-4..1 (log-spaced), cap 1e6 iterations."""
+r"""The full-size setting of [ACGH19, Section 5]: lr grid 1e-4..1 (log-spaced), cap 1e6 iterations."""
 
 
 def convergence_experiment(
@@ -276,11 +279,13 @@ def convergence_experiment(
     per_lr = np.zeros(shape + (len(lrs),), dtype=int)
     from tqdm.auto import tqdm
 
-    for (i, d, s), seed in zip(cells, tqdm(seeds, disable=not progress, desc="ACGH19 grid")):
+    for (i, d, s), seed in zip(cells, tqdm(seeds, disable=not progress, desc="ACGH19 grid"), strict=True):
         N = depths[d]
         dims = [Phi.shape[1]] + [width] * (N - 1) + [Phi.shape[0]]
         gen = np.random.default_rng(seed)
-        weights = gaussian_init(dims, stds[s], gen) if inits[i] == "layerwise" else balanced_init(dims, gen, scale=stds[s])
+        weights = (
+            gaussian_init(dims, stds[s], gen) if inits[i] == "layerwise" else balanced_init(dims, gen, scale=stds[s])
+        )
         per_lr[i, d, s] = batched_gd_iterations(weights, Phi, lrs, cap, tol)
     ok = per_lr >= 0
     it = np.where(ok, per_lr, cap + 1)
@@ -298,7 +303,10 @@ def plot_convergence_experiment(result: ConvergenceExperiment, ax, depth: int):
     Cells where no learning rate converged within the cap are drawn as crosses at the cap.
     """
     d = result.depths.index(depth)
-    markers = {"layerwise": ("o", "tab:red", "layer-wise Gaussian"), "balanced": ("s", "tab:blue", "balanced (Procedure 1)")}
+    markers = {
+        "layerwise": ("o", "tab:red", "layer-wise Gaussian"),
+        "balanced": ("s", "tab:blue", "balanced (Procedure 1)"),
+    }
     for i, name in enumerate(result.inits):
         mk, color, label = markers[name]
         it = result.iterations[i, d].astype(float)
@@ -353,7 +361,7 @@ def negative_eigenvalue_target(dim: int, lam: float, rng=None) -> np.ndarray:
 
 
 def psd_loss_floor(Phi) -> float:
-    r"""Return $\min_{W \succeq 0} \frac12\|W - \Phi\|_F^2 = \frac12 \sum_{\lambda_i(\Phi) < 0} \lambda_i^2$ for symmetric $\Phi$.
+    r"""Return $\min_{W \succeq 0} \frac12\|W - \Phi\|_F^2 = \frac12 \sum_{\lambda_i < 0} \lambda_i^2$ (eigenvalues of $\Phi$).
 
     The minimizer is the projection of $\Phi$ onto the PSD cone (clip negative eigenvalues). With
     identity init and a symmetric target, all layers stay equal to one symmetric matrix $A(t)$ that
@@ -361,7 +369,9 @@ def psd_loss_floor(Phi) -> float:
     """
     Phi = as_matrix(Phi, "the target Phi")
     if Phi.shape[0] != Phi.shape[1] or not np.allclose(Phi, Phi.T, atol=1e-12 * max(1.0, np.abs(Phi).max())):
-        raise ValueError(f"Phi must be a symmetric square matrix; got shape {Phi.shape}" + ("" if Phi.shape[0] != Phi.shape[1] else " (not symmetric)"))
+        raise ValueError(
+            f"Phi must be a symmetric square matrix; got shape {Phi.shape}"
+            + ("" if Phi.shape[0] != Phi.shape[1] else " (not symmetric)")
+        )
     lam = np.linalg.eigvalsh((Phi + Phi.T) / 2)
     return float(0.5 * np.sum(np.minimum(lam, 0.0) ** 2))
-

@@ -73,7 +73,9 @@ def preprocess(X, y, features: str = "standardized") -> tuple[np.ndarray, np.nda
     X = as_matrix(X, "the inputs X")
     y = np.asarray(y, dtype=float)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise ValueError(f"y must be a vector with one target per example (row of X, {X.shape[0]}); got shape {y.shape}")
+        raise ValueError(
+            f"y must be a vector with one target per example (row of X, {X.shape[0]}); got shape {y.shape}"
+        )
     if not np.all(np.isfinite(y)):
         raise ValueError("the targets y must be finite")
     if features == "standardized":
@@ -121,7 +123,9 @@ def parse_gas_sensor_lines(lines, source: str = "<lines>") -> tuple[np.ndarray, 
             x[k - 1] = v
         missing = np.flatnonzero(np.isnan(x))
         if missing.size:
-            raise ValueError(f"{where}: {missing.size} of the {GAS_SENSOR_FEATURES} features are missing (first: {missing[0] + 1})")
+            raise ValueError(
+                f"{where}: {missing.size} of the {GAS_SENSOR_FEATURES} features are missing (first: {missing[0] + 1})"
+            )
         if not (np.all(np.isfinite(x)) and np.isfinite(value)):
             raise ValueError(f"{where}: non-finite value")
         rows.append(x)
@@ -178,7 +182,9 @@ def load_gas_sensor_drift(source, gas: int = 1, batches=range(1, 11)) -> tuple[n
         no examples.
     """
     if isinstance(gas, bool) or not isinstance(gas, (int, np.integer)) or gas not in GAS_NAMES:
-        raise ValueError(f"gas must be a class 1..6 ({', '.join(f'{k}={v}' for k, v in GAS_NAMES.items())}); got {gas!r}")
+        raise ValueError(
+            f"gas must be a class 1..6 ({', '.join(f'{k}={v}' for k, v in GAS_NAMES.items())}); got {gas!r}"
+        )
     wanted = sorted({int(b) for b in batches})
     if not wanted or wanted[0] < 1:
         raise ValueError(f"batches must be numbers 1..10; got {list(batches)!r}")
@@ -186,7 +192,8 @@ def load_gas_sensor_drift(source, gas: int = 1, batches=range(1, 11)) -> tuple[n
     if not path.exists():
         raise FileNotFoundError(
             f"no gas sensor data at {path}: download 'Gas Sensor Array Drift Dataset at Different Concentrations' "
-            "from the UCI Machine Learning Repository and pass the folder or the archive holding batch1.dat ... batch10.dat"
+            "from the UCI Machine Learning Repository and pass the folder or the archive holding "
+            "batch1.dat ... batch10.dat"
         )
     found: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for k, name, opener in _batch_members(path):

@@ -58,7 +58,14 @@ def _snapshot(state):
 
 
 def adagrad(
-    W0, loss: Loss, lr: float, steps: int, *, eps: float = 1e-8, record_every: int | None = None, tol: float | None = None
+    W0,
+    loss: Loss,
+    lr: float,
+    steps: int,
+    *,
+    eps: float = 1e-8,
+    record_every: int | None = None,
+    tol: float | None = None,
 ) -> Trajectory:
     r"""Run AdaGrad (:func:`adagrad_step`) from ``W0`` on ``loss``; return the :class:`lnnlib.Trajectory`.
 

@@ -97,7 +97,9 @@ def test_hessian_at_zero(dim):
     rng = np.random.default_rng(dim)
     Phi = rng.normal(size=(dim, dim))
     _, H = L.hessian_at_zero(2, dim)
-    Hn = np.array(H.subs({sp.Symbol(f"Phi_{i + 1}{k + 1}"): Phi[i, k] for i in range(dim) for k in range(dim)}), dtype=float)
+    Hn = np.array(
+        H.subs({sp.Symbol(f"Phi_{i + 1}{k + 1}"): Phi[i, k] for i in range(dim) for k in range(dim)}), dtype=float
+    )
 
     def phi(v):
         W1, W2 = v[:n].reshape(dim, dim), v[n:].reshape(dim, dim)
@@ -105,7 +107,21 @@ def test_hessian_at_zero(dim):
 
     h = 1e-4
     E = np.eye(2 * n)
-    Hfd = np.array([[(phi(h * E[a] + h * E[b]) - phi(h * E[a] - h * E[b]) - phi(-h * E[a] + h * E[b]) + phi(-h * E[a] - h * E[b])) / (4 * h * h) for b in range(2 * n)] for a in range(2 * n)])
+    Hfd = np.array(
+        [
+            [
+                (
+                    phi(h * E[a] + h * E[b])
+                    - phi(h * E[a] - h * E[b])
+                    - phi(-h * E[a] + h * E[b])
+                    + phi(-h * E[a] - h * E[b])
+                )
+                / (4 * h * h)
+                for b in range(2 * n)
+            ]
+            for a in range(2 * n)
+        ]
+    )
     np.testing.assert_allclose(Hn, Hfd, atol=1e-6)
     ev = np.sort(np.linalg.eigvalsh(Hn))
     s = np.linalg.svd(Phi, compute_uv=False)
@@ -127,7 +143,7 @@ def test_batched_iterations_match_gradient_descent(seed, dims):
     weights = L.gaussian_init(dims, 0.5, rng=rng)
     lrs = [0.003, 0.03, 0.1, 3.0]  # no lr at the edge of stability, where rounding decides the outcome
     got = L.batched_gd_iterations(weights, Phi, lrs, 400, tol=1e-4)
-    for lr, it in zip(lrs, got):
+    for lr, it in zip(lrs, got, strict=True):
         try:
             traj = L.gradient_descent(weights, L.L2Loss(Phi), lr, 400, tol=1e-4)
         except FloatingPointError:
@@ -183,7 +199,9 @@ def test_unbalanced_init(factor, dims):
     W = rng.normal(size=(dims[-1], dims[0]))
     ws = L.unbalanced_init(W, dims, factor)
     np.testing.assert_allclose(L.end_to_end(ws), W, atol=1e-12)
-    assert L.balancedness_delta(ws) > 0.5 * (factor**2 - 1) * min(np.linalg.svd(W, compute_uv=False)) ** (2 / (len(dims) - 1))
+    assert L.balancedness_delta(ws) > 0.5 * (factor**2 - 1) * min(np.linalg.svd(W, compute_uv=False)) ** (
+        2 / (len(dims) - 1)
+    )
     with pytest.raises(ValueError, match="N >= 2"):
         L.unbalanced_init(W, [dims[0], dims[-1]], factor)
 
