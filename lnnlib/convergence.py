@@ -361,7 +361,9 @@ def negative_eigenvalue_target(dim: int, lam: float, rng=None) -> np.ndarray:
 
 
 def psd_loss_floor(Phi) -> float:
-    r"""Return $\min_{W \succeq 0} \frac12\|W - \Phi\|_F^2 = \frac12 \sum_{\lambda_i < 0} \lambda_i^2$, $\lambda_i$ of $\Phi$.
+    r"""Return the loss floor of PSD matrices, $\min_{W \succeq 0} \frac12\|W - \Phi\|_F^2$:
+
+    $\frac12 \sum_{\lambda_i < 0} \lambda_i^2$ over the eigenvalues $\lambda_i$ of $\Phi$.
 
     The minimizer is the projection of $\Phi$ onto the PSD cone (clip negative eigenvalues). With
     identity init and a symmetric target, all layers stay equal to one symmetric matrix $A(t)$ that
