@@ -28,15 +28,19 @@ __all__ = [
 ]
 
 
-def schatten_quasi_norm(W, p: float) -> float:
+def schatten_quasi_norm(W, p: float, *, rtol: float | None = None) -> float:
     r"""Return $\|W\|_{S_p}^p = \sum_r \sigma_r(W)^p$, the Schatten-$p$ quasi-norm to the power $p$.
 
     $p = 1$ is the nuclear norm; $0 < p < 1$ is a quasi-norm, closer to the rank (which is the limit
-    $p \to 0$ of $\sum_r \sigma_r^p$ over non-zero $\sigma_r$) [ACHL19, Section 2.3].
+    $p \to 0$ of $\sum_r \sigma_r^p$ over non-zero $\sigma_r$) [ACHL19, Section 2.3]. Singular values
+    below ``rtol`` times the largest (default $100 \max(n_1, n_2)\, \epsilon$) count as exact zeros:
+    for small $p$ a rounding-level $10^{-16}$ would otherwise add $10^{-16 p}$, not $0$.
     """
     p = check_positive(p, "the Schatten exponent p")
-    s = np.linalg.svd(as_matrix(W, "W").astype(float), compute_uv=False)
-    s = s[s > 0]
+    A = as_matrix(W, "W").astype(float)
+    s = np.linalg.svd(A, compute_uv=False)
+    rtol = 100 * max(A.shape) * np.finfo(float).eps if rtol is None else float(rtol)
+    s = s[s > rtol * s[0]] if s[0] > 0 else s[:0]
     return float(np.sum(s**p))
 
 
