@@ -246,3 +246,11 @@ def test_negative_target_bad_inputs():
         L.psd_loss_floor(np.array([[0.0, 1.0], [0.0, 0.0]]))
     with pytest.raises(ValueError, match="symmetric"):
         L.psd_loss_floor(np.ones((2, 3)))
+
+
+def test_convergence_experiment_progress_bar(capsys):
+    Phi = np.ones((1, 3)) / 2
+    quiet = L.convergence_experiment(Phi, depths=(2,), stds=[0.1], lrs=[0.1], cap=50, width=4, rng=0)
+    loud = L.convergence_experiment(Phi, depths=(2,), stds=[0.1], lrs=[0.1], cap=50, width=4, rng=0, progress=True)
+    np.testing.assert_array_equal(quiet.per_lr, loud.per_lr)
+    assert "ACGH19 grid" in capsys.readouterr().err
