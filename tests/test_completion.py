@@ -318,3 +318,27 @@ def test_completion_table_records_and_format():
 def test_error_vs_init_scale_shape():
     errs = L.error_vs_init_scale(250, depths=(2, 3), init_scales=(1e-2, 1e-3), seeds=(0,), n=30, rank=2, lr=2.0)
     assert errs.shape == (2, 2, 1) and np.all(errs > 0)
+
+
+def test_nuclear_norm_vs_eigenvalues():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((5, 3))
+    lam = np.clip(np.linalg.eigvalsh(W.T @ W), 0, None)
+    assert np.isclose(L.nuclear_norm(W), np.sum(np.sqrt(lam)), rtol=1e-12)
+
+
+def test_plot_helpers_return_their_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3)
+    errs = np.array([[[1e-1], [1e-2]], [[1e-3], [1e-5]]])
+    assert L.plot_error_vs_init_scale(axes[0], [1e-2, 1e-3], errs, [2, 3]) is axes[0]
+    assert len(axes[0].get_lines()) == 2
+    sv = np.abs(np.random.default_rng(0).standard_normal((4, 6)))
+    assert L.plot_singular_values(axes[1], [0, 1, 10, 100], sv, top=3) is axes[1]
+    assert len(axes[1].get_lines()) == 3
+    assert L.plot_spectra(axes[2], {"a": np.eye(3), "b": np.diag([3.0, 2.0, 1.0])}) is axes[2]
+    plt.close(fig)
