@@ -1,13 +1,13 @@
 r"""The single-output end-to-end field, numerically: preconditioner, curl, loop integrals, pictures.
 
 With one output ($d_N = 1$) the end-to-end matrix is a row $w^\top$ and the end-to-end dynamics of
-[ACH18, Section 5] read $\dot w = -F(w)$ with
+[ACH18] (single-output case of the end-to-end dynamics) read $\dot w = -F(w)$ with
 
 $$F(w) = P_w \nabla\ell(w) = \|w\|^{2 - \frac2N}\Big(\nabla\ell(w) + (N-1)\,\langle \nabla\ell(w), \hat w\rangle\,
 \hat w\Big), \qquad P_w = \|w\|^{2 - \frac2N}\big(I + (N-1)\,\hat w \hat w^\top\big),$$
 
-$\hat w = w / \|w\|$. [ACH18, Theorem 2] shows that for $N \ge 3$ (and $\nabla\ell(0) \ne 0$) $F$ is not
-the gradient of any function: its integral around a closed loop is not zero.
+$\hat w = w / \|w\|$. [ACH18] (the section on regularization) shows that for $N \ge 3$ (and
+$\nabla\ell(0) \ne 0$) $F$ is not the gradient of any function: its integral around a closed loop is not zero.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def single_output_field(w, grad, depth: int) -> np.ndarray:
     r"""Return $F(w) = \|w\|^{2-2/N}\big(g + (N-1)\langle g, \hat w\rangle \hat w\big)$ with $g$ = ``grad``.
 
     The end-to-end velocity $-\dot w$ of a depth-$N$ single-output network under gradient flow from
-    balanced weights [ACH18, eq. (12)]. Vectorized: ``w`` and ``grad`` of shape ``(..., d)``. At $w = 0$
+    balanced weights [ACH18, single-output case]. Vectorized: ``w`` and ``grad`` of shape ``(..., d)``. At $w = 0$
     the field is $g$ for $N = 1$ and $0$ for $N \ge 2$ (its limit: the factor $\|w\|^{2-2/N} \to 0$).
     """
     w = _as_points(w)
@@ -85,7 +85,7 @@ def single_output_field(w, grad, depth: int) -> np.ndarray:
 
 def single_output_preconditioner(w, depth: int) -> np.ndarray:
     r"""Return $P_w = \|w\|^{2-2/N}\big(I + (N-1)\,\hat w \hat w^\top\big)$, the $d \times d$ preconditioner of a
-    single-output network [ACH18, Section 5]; $P_0 = I$ for $N = 1$ and $0$ for $N \ge 2$.
+    single-output network [ACH18, single-output case]; $P_0 = I$ for $N = 1$ and $0$ for $N \ge 2$.
 
     It equals ``lnnlib.preconditioner(w[None, :], N)``: the general $P_W$ at $W = w^\top$.
     """
@@ -212,7 +212,8 @@ def linear_loss_loop_integral(a, depth: int, alpha: float, r_inner: float = 1.0,
     \big(a_1 (1 - \cos\alpha) - a_2 \sin\alpha\big),$$
 
     derived with sympy in notebook 04 (for $r_{in} = 1$, $r_{out} = 2$ this is the formula of the design,
-    built on [ACH18, Theorem 2]). Zero for $N = 1, 2$; nonzero for $N \ge 3$ unless the bracket vanishes.
+    built on the argument of [ACH18] that no regularizer emulates depth). Zero for $N = 1, 2$; nonzero for
+    $N \ge 3$ unless the bracket vanishes.
     """
     a = _as_points(a, "a")
     if a.shape != (2,):
@@ -267,10 +268,10 @@ def plot_field(ax, field: Callable, extent: float = 2.5, n: int = 21, *, loop=No
 def plot_preconditioner_action(ax, points, depth: int, radius: float = 0.35, n: int = 200):
     r"""Draw, at each point $w$, the image $\{P_w u : \|u\| = 1\}$ of the unit circle of gradients.
 
-    Each ellipse is rescaled so that its longest axis has length ``radius`` (the absolute size
-    $\|w\|^{2-2/N}$ is printed next to it as the factor $N\|w\|^{2-2/N}$ on the $w$ direction); the
-    grey circle is the same set without preconditioning. The ellipse's long axis lies along $w$, $N$
-    times longer than across: gradients are stretched toward the direction the weights have already taken.
+    Each ellipse is rescaled so that its longest axis has length ``radius``; the number under it is the
+    true stretch along $w$, $N\|w\|^{2-2/N}$. The grey circle is the same set without preconditioning.
+    The ellipse's long axis lies along $w$, $N$ times longer than across: gradients are stretched toward
+    the direction the weights have already taken.
     Returns ``ax``.
     """
     P = _as_points(points, "points")

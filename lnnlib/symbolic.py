@@ -9,7 +9,7 @@ Three kinds of symbolic objects are used, each where it works best:
   collapse into powers and block ``subs``; plain words of noncommutative symbols rewrite cleanly);
 * **explicit sympy matrices** with exact entries: Cayley-transform rational orthogonal frames, integer
   singular values and exact fractional powers of PSD matrices; and the single-output end-to-end field
-  of [ACH18, Section 5] with its curl and its exact loop integrals.
+  of [ACH18] with its curl and its exact loop integrals.
 
 The scalar loss is an abstract function of a matrix, which sympy cannot hold; the stand-in
 $\ell(W) = \mathrm{Tr}(G^\top W)$ has gradient $G$ everywhere, so at the current point it produces the
@@ -485,7 +485,7 @@ def symbolic_single_output_field(loss, w, depth) -> tuple[sp.Expr, sp.Expr]:
     r"""Return $F(w) = \|w\|^{2 - 2/N}\big(g + (N-1)\langle g, \hat w\rangle \hat w\big)$, $g = \nabla\ell(w)$.
 
     The end-to-end velocity $-\dot w$ of a depth-$N$ network with a single output and two inputs
-    [ACH18, Section 5, eq. (12)], $F = P_w \nabla \ell(w)$. ``loss`` is a sympy expression in
+    [ACH18, single-output case], $F = P_w \nabla \ell(w)$. ``loss`` is a sympy expression in
     ``w = (w1, w2)``; ``depth`` may be an integer or a positive symbol $N$.
     """
     w1, w2 = _check_plane(w)
@@ -557,7 +557,7 @@ def annular_sector_loop_integral(field, w, alpha, r_inner=1, r_outer=2, *, legs:
 
     The loop: radially from $r_{in}$ to $r_{out}$ at angle 0, along the outer arc to angle $\alpha$,
     radially back to $r_{in}$, along the inner arc back to angle 0 (counter-clockwise). A gradient field
-    gives 0; [ACH18, Section 5] shows that for $N \ge 3$ the end-to-end field does not. A circle centred at
+    gives 0; [ACH18] show that for $N \ge 3$ the end-to-end field does not. A circle centred at
     the origin would not do: on it only the tangential part $\|w\|^{2-2/N}\, \partial_\theta \ell / \|w\|$
     of $F$ counts, whose integral is $\|w\|^{2-2/N} \oint d\ell = 0$ for every loss.
 
