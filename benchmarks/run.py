@@ -64,7 +64,9 @@ def notebook_times(repeats: int) -> dict:
 
         def run(path=path):
             nb = nbformat.read(path, as_version=4)
-            NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+            NotebookClient(
+                nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            ).execute()
 
         median, spread, _ = timed(run, repeats)
         out[path.stem] = {"seconds": median, "spread": spread}
@@ -128,7 +130,12 @@ def nuclear_norm_vs_cvxpy(repeats: int) -> dict:
     t_ours, spread_ours, ours = timed(lambda: L.nuclear_norm_minimization(M, mask), repeats)
     X = ours.X
     ours_fit = float(np.max(np.abs(X[mask] - M[mask])) / np.max(np.abs(M[mask])))
-    result = {"ours_seconds": t_ours, "ours_spread": spread_ours, "ours_feasibility": ours_fit, "ours_nuclear_norm": L.nuclear_norm(X)}
+    result = {
+        "ours_seconds": t_ours,
+        "ours_spread": spread_ours,
+        "ours_feasibility": ours_fit,
+        "ours_nuclear_norm": L.nuclear_norm(X),
+    }
     try:
         start = time.perf_counter()
         import cvxpy as cp
@@ -175,7 +182,7 @@ def authors_recipe(W0s, M, mask, lr=1e-3, tol=1e-6, max_steps=60_000, beta=0.99,
         sq = sum(float(np.sum(g * g)) for g in grads)
         ema = beta * ema + (1 - beta) * sq
         step = lr / (np.sqrt(ema / (1 - beta**t)) + eps)
-        weights = [w - step * g for w, g in zip(weights, grads)]
+        weights = [w - step * g for w, g in zip(weights, grads, strict=False)]
     W = L.end_to_end(weights)
     return max_steps, float(np.sum(np.where(mask, W - M, 0) ** 2) / count), W
 
@@ -226,7 +233,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a few minutes)")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"))
-    parser.add_argument("--skip", nargs="*", default=[], help="sections to skip: notebooks table step nnm recipe widgets")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], help="sections to skip: notebooks table step nnm recipe widgets"
+    )
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else 3
     results = {"machine": machine(), "quick": args.quick}
@@ -234,8 +243,16 @@ def main(argv=None) -> int:
         ("step", "GD step vs matmul (100x100, depth 3, one thread)", lambda: gd_step_efficiency(repeats)),
         ("table", "matrix-completion table (3 seeds x 2 counts x 3 methods)", lambda: completion_table_time(repeats)),
         ("nnm", "nuclear-norm minimization vs cvxpy + SCS (2000 observations)", lambda: nuclear_norm_vs_cvxpy(repeats)),
-        ("recipe", "our completion scheme vs the authors' recipe (depth 3, 2000 observations)", lambda: recipe_comparison(args.quick)),
-        ("widgets", "widget update latency (callback to redrawn figure, in-process)", lambda: widget_latency(max(repeats, 3))),
+        (
+            "recipe",
+            "our completion scheme vs the authors' recipe (depth 3, 2000 observations)",
+            lambda: recipe_comparison(args.quick),
+        ),
+        (
+            "widgets",
+            "widget update latency (callback to redrawn figure, in-process)",
+            lambda: widget_latency(max(repeats, 3)),
+        ),
         ("notebooks", "notebook execution times (fresh kernel each)", lambda: notebook_times(1)),
     ]
     m = results["machine"]

@@ -5,6 +5,12 @@ balancedness), ``init``, ``losses``, ``train`` (gradient descent, end-to-end rul
 (preconditioner, singular-value velocity), ``metrics``.
 """
 
+# Concept modules of the later notebooks: each re-exports the names in its own __all__.
+from . import acceleration, completion, convergence, data, fields, intro, optimizers, sensing, symbolic, widgets
+from .acceleration import *  # noqa: F403
+from .completion import *  # noqa: F403
+from .convergence import *  # noqa: F403
+from .data import *  # noqa: F403
 from .dynamics import (
     preconditioned_gradient,
     preconditioner,
@@ -12,24 +18,17 @@ from .dynamics import (
     psd_power,
     singular_value_velocity,
 )
+from .fields import *  # noqa: F403
 from .init import balanced_factorization, balanced_init, gaussian_init, identity_init, near_zero_init
+from .intro import *  # noqa: F403
 from .losses import L2Loss, Loss, LpRegressionLoss, whiten
 from .metrics import effective_rank, reconstruction_error, singular_values
 from .network import balancedness_gaps, balancedness_matrices, end_to_end, layer_gradients
 from .notebook import setup_notebook, verdict
-from .train import Trajectory, end_to_end_descent, gradient_descent
-
-# Concept modules of the later notebooks: each re-exports the names in its own __all__.
-from . import acceleration, completion, convergence, data, fields, intro, optimizers, sensing, symbolic, widgets
-from .acceleration import *  # noqa: F403
-from .completion import *  # noqa: F403
-from .convergence import *  # noqa: F403
-from .data import *  # noqa: F403
-from .fields import *  # noqa: F403
-from .intro import *  # noqa: F403
 from .optimizers import *  # noqa: F403
 from .sensing import *  # noqa: F403
 from .symbolic import *  # noqa: F403
+from .train import Trajectory, end_to_end_descent, gradient_descent
 from .widgets import *  # noqa: F403
 
 __version__ = "0.1.0"

@@ -26,7 +26,9 @@ def as_matrix(M, name: str = "W") -> np.ndarray:
     if A.dtype not in (np.float32, np.float64):
         A = A.astype(np.float64)
     if A.ndim != 2:
-        raise ValueError(f"{name} must be a matrix (2-D array); got an array with {A.ndim} dimension(s), shape {A.shape}")
+        raise ValueError(
+            f"{name} must be a matrix (2-D array); got an array with {A.ndim} dimension(s), shape {A.shape}"
+        )
     if A.size == 0:
         raise ValueError(f"{name} has shape {A.shape}: a matrix needs at least one row and one column")
     check_finite(A, name)

@@ -73,16 +73,14 @@ def psd_power(M, p: float, *, rtol: float | None = None) -> np.ndarray:
     asym = np.abs(A - A.T).max()
     if asym > _SYMMETRY_RTOL * max(scale, np.finfo(float).tiny):
         raise ValueError(
-            f"M must be symmetric for M^p to be defined here; max |M - M^T| = {asym:.3g} "
-            f"(relative {asym / scale:.3g})"
+            f"M must be symmetric for M^p to be defined here; max |M - M^T| = {asym:.3g} (relative {asym / scale:.3g})"
         )
     rtol = _default_rtol(n, A.dtype) if rtol is None else float(rtol)
     lam, Q = np.linalg.eigh((A + A.T) / 2)
     top = np.abs(lam).max(initial=0.0)
     if lam[0] < -rtol * top:
         raise ValueError(
-            f"M must be positive semidefinite; its smallest eigenvalue is {lam[0]:.3g} "
-            f"(largest in magnitude {top:.3g})"
+            f"M must be positive semidefinite; its smallest eigenvalue is {lam[0]:.3g} (largest in magnitude {top:.3g})"
         )
     lam = np.clip(lam, 0.0, None)
     return (Q * _powers(lam, p, rtol)) @ Q.T
@@ -92,9 +90,7 @@ def _check_pair(W, grad, depth):
     W = as_matrix(W, "W")
     G = as_matrix(grad, "the gradient G")
     if G.shape != W.shape:
-        raise ValueError(
-            f"the gradient G = grad l(W) must have the shape of W, {W.shape}; got {G.shape}"
-        )
+        raise ValueError(f"the gradient G = grad l(W) must have the shape of W, {W.shape}; got {G.shape}")
     return W, G, check_depth(depth)
 
 

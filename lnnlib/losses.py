@@ -21,7 +21,9 @@ class Loss:
     def _check(self, W) -> np.ndarray:
         W = as_matrix(W, "W")
         if W.shape != self.shape:
-            raise ValueError(f"this loss acts on {self.shape[0]} x {self.shape[1]} end-to-end matrices; W has shape {W.shape}")
+            raise ValueError(
+                f"this loss acts on {self.shape[0]} x {self.shape[1]} end-to-end matrices; W has shape {W.shape}"
+            )
         return W
 
     def value(self, W) -> float:  # pragma: no cover - abstract

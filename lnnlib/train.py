@@ -128,7 +128,7 @@ def gradient_descent(
 
     def step(layers):
         grads = layer_gradients(layers, loss.gradient(end_to_end(layers)))
-        new = [W - lr * g for W, g in zip(layers, grads)]
+        new = [W - lr * g for W, g in zip(layers, grads, strict=False)]
         return new, end_to_end(new)
 
     def snapshot(layers):

@@ -132,7 +132,7 @@ def kronecker_preconditioner(W, N):
         E = np.zeros(d_out * d_in)
         E[col] = 1.0
         G = E.reshape((d_out, d_in), order="F")
-        P[:, col] = sum(a @ G @ b for a, b in zip(A, B)).flatten(order="F")
+        P[:, col] = sum(a @ G @ b for a, b in zip(A, B, strict=False)).flatten(order="F")
     return P
 
 
@@ -156,7 +156,10 @@ def test_preconditioner_is_symmetric_psd_with_the_closed_form_spectrum(N, shape)
     left = np.concatenate([s, np.zeros(W.shape[0] - s.size)])
     right = np.concatenate([s, np.zeros(W.shape[1] - s.size)])
     closed = [
-        sum((a ** (2 * (N - j) / N) if N != j else 1.0) * (b ** (2 * (j - 1) / N) if j != 1 else 1.0) for j in range(1, N + 1))
+        sum(
+            (a ** (2 * (N - j) / N) if N != j else 1.0) * (b ** (2 * (j - 1) / N) if j != 1 else 1.0)
+            for j in range(1, N + 1)
+        )
         for a in left
         for b in right
     ]
@@ -197,8 +200,8 @@ def test_singular_value_velocity_matches_central_differences_along_the_flow(N, s
     target = np.random.default_rng(N).standard_normal(W.shape)
     G = W - target  # gradient of 0.5 ||W - target||^2
     grads = L.layer_gradients(weights, G)
-    plus = L.end_to_end([w - FLOW_STEP * g for w, g in zip(weights, grads)])
-    minus = L.end_to_end([w + FLOW_STEP * g for w, g in zip(weights, grads)])
+    plus = L.end_to_end([w - FLOW_STEP * g for w, g in zip(weights, grads, strict=False)])
+    minus = L.end_to_end([w + FLOW_STEP * g for w, g in zip(weights, grads, strict=False)])
     numeric = (L.singular_values(plus) - L.singular_values(minus)) / (2 * FLOW_STEP)
     assert relative_error(L.singular_value_velocity(W, G, N), numeric) < FLOW_TOL
 

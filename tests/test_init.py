@@ -50,7 +50,7 @@ def test_identity_init():
 
 def test_inits_are_reproducible_from_a_seed():
     a, b = L.near_zero_init([5, 5, 5], 1e-2, rng=3), L.near_zero_init([5, 5, 5], 1e-2, rng=3)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=False))
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,10 @@ def test_reconstruction_error_is_the_mse_when_norm_squared_is_the_entry_count():
     [
         (lambda: L.effective_rank(np.zeros((3, 3))), "zero matrix is undefined"),
         (lambda: L.reconstruction_error(np.eye(2), np.zeros((2, 2))), "undefined for a zero target"),
-        (lambda: L.reconstruction_error(np.eye(2), np.eye(3)), r"W has shape \(2, 2\) but the target M has shape \(3, 3\)"),
+        (
+            lambda: L.reconstruction_error(np.eye(2), np.eye(3)),
+            r"W has shape \(2, 2\) but the target M has shape \(3, 3\)",
+        ),
         (lambda: L.reconstruction_error(np.eye(2) * np.nan, np.eye(2)), "W must have finite entries"),
     ],
 )

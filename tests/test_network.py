@@ -89,7 +89,9 @@ def test_orthogonal_rebalancing_changes_neither_product_nor_gaps():
 
 
 def test_layers_that_do_not_chain_are_refused_in_words():
-    with pytest.raises(ValueError, match=r"layer W_2 has shape \(3, 4\) so it takes 4 features, but layer W_1 outputs 5"):
+    with pytest.raises(
+        ValueError, match=r"layer W_2 has shape \(3, 4\) so it takes 4 features, but layer W_1 outputs 5"
+    ):
         L.end_to_end([np.ones((5, 2)), np.ones((3, 4))])
 
 

@@ -13,7 +13,7 @@ def test_depth_one_gd_on_l2_has_the_closed_form():
     Phi, W0 = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
     traj = L.gradient_descent([W0], L.L2Loss(Phi), lr=0.1, steps=25, record_every=5)
     assert list(traj.steps) == [0, 5, 10, 15, 20, 25]
-    for t, W in zip(traj.steps, traj.end_to_end):
+    for t, W in zip(traj.steps, traj.end_to_end, strict=False):
         assert relative_error(W, Phi + 0.9**t * (W0 - Phi)) < EXACT
     assert relative_error(traj.loss, [0.5 * 0.81**t * np.sum((W0 - Phi) ** 2) for t in range(26)]) < EXACT
 
@@ -33,7 +33,7 @@ def test_gd_does_not_modify_its_input():
     weights = L.gaussian_init([2, 2, 2], 0.5, rng=2)
     copy = [w.copy() for w in weights]
     L.gradient_descent(weights, L.L2Loss(np.eye(2)), lr=0.1, steps=3)
-    assert all(np.array_equal(a, b) for a, b in zip(weights, copy))
+    assert all(np.array_equal(a, b) for a, b in zip(weights, copy, strict=False))
 
 
 def test_gd_stops_at_the_tolerance():
