@@ -25,6 +25,7 @@ __all__ = [
     "GridResult",
     "lr_grid",
     "compare_methods",
+    "small_start",
     "plot_best_curves",
 ]
 
@@ -255,19 +256,28 @@ def lr_grid(
     return GridResult(method, lrs, int(steps) + 1, float("nan"), diverged, curve, int(steps))
 
 
+def small_start(X, y, p: float, size: float) -> np.ndarray:
+    r"""Return $w(0) = -\mathrm{size}\cdot\nabla\ell(0)$: a tiny point in the steepest-descent direction from 0.
+
+    A start for the methods that cannot leave $w = 0$ (the end-to-end rule, a balanced overparameterized
+    model), as close to the others' start $w = 0$ as one wishes.
+    """
+    loss = LpRegressionLoss(X, y, p)
+    size = check_positive(size, "size")
+    return -size * loss.gradient(np.zeros(loss.shape))[0]
+
+
 def compare_methods(X, y, p: float, lrs, steps: int, target: float, methods=METHODS, **kwargs) -> dict[str, GridResult]:
     """Return ``{method: lr_grid(X, y, p, method, lrs, steps, target, **kwargs)}`` for each method.
 
-    The end-to-end rule needs a nonzero start: unless ``w0`` is given, it starts from one GD step of
-    size ``1e-3`` times the smallest learning rate away from 0 (a tiny point in the steepest-descent
-    direction), the other methods from 0.
+    The end-to-end rule needs a nonzero start: unless ``w0`` is given, it starts from
+    ``small_start(X, y, p, 1e-3 * min(lrs))`` (:func:`small_start`), the other methods from 0.
     """
     out = {}
     for method in methods:
         kw = dict(kwargs)
         if method == "end_to_end" and kw.get("w0") is None:
-            loss = LpRegressionLoss(X, y, p)
-            kw["w0"] = -1e-3 * float(np.min(lrs)) * loss.gradient(np.zeros(loss.shape))[0]
+            kw["w0"] = small_start(X, y, p, 1e-3 * float(np.min(lrs)))
         out[method] = lr_grid(X, y, p, method, lrs, steps, target, **kw)
     return out
 

@@ -189,3 +189,12 @@ def test_two_example_depth_beats_gd():
     e2e = L.lr_grid(loss.X, loss.Y[:, 0], 4, "end_to_end", lrs, 20000, 1e-4, w0=w0)
     assert gd.reached and e2e.reached
     assert e2e.iterations * 5 < gd.iterations
+
+
+def test_small_start_is_a_scaled_negative_gradient():
+    X, y = _data(6)
+    w0 = L.small_start(X, y, 4.0, 1e-3)
+    g = L.LpRegressionLoss(X, y, 4.0).gradient(np.zeros((1, X.shape[1])))[0]
+    np.testing.assert_allclose(w0, -1e-3 * g, rtol=1e-14)
+    with pytest.raises(ValueError, match="size"):
+        L.small_start(X, y, 4.0, 0.0)
