@@ -167,7 +167,7 @@ def load_gas_sensor_drift(source, gas: int = 1, batches=range(1, 11)) -> tuple[n
     2565 examples in the full set (batches 1-10). ``source`` is a folder (searched recursively) or a
     ``.zip``/``.tar``/``.tar.gz`` archive containing the files ``batchK.dat``, each line
     ``class;concentration 1:v1 ... 128:v128``. The data is not shipped and never downloaded: get it from
-    the UCI Machine Learning Repository (data set 270) yourself.
+    the UCI Machine Learning Repository yourself.
 
     Returns
     -------
