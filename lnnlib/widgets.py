@@ -54,6 +54,7 @@ __all__ = [
 
 FIGURE_DPI = 80  # PNG resolution: sharp on a projector, and rendered in a few tens of ms
 CACHE_SIZE = 48  # training runs kept per demo (each a few hundred kB at most)
+BACKGROUND_CACHE_SIZE = 16  # rendered figures kept per demo (about 1 MB each, RGBA)
 GAP_FLOOR = 1e-16  # exact zeros on a log axis are drawn at this level
 
 
@@ -75,6 +76,13 @@ class _LRU:
         if len(self._data) > self.size:
             self._data.popitem(last=False)
         return value
+
+    def peek(self, key):
+        """Return the cached value (marking it recently used), or ``None``."""
+        if key in self._data:
+            self._data.move_to_end(key)
+            return self._data[key]
+        return None
 
     def __len__(self) -> int:
         return len(self._data)
@@ -103,9 +111,11 @@ class Demo(widgets.VBox):
     cache : the training runs computed so far (``cache.misses`` counts the runs).
     redraw_seconds : float, wall time of the last update (computation, if any, plus drawing).
     full_redraws : int, how many updates redrew the whole figure (the others only moved a cursor).
+    frames : int, how many figures were sent to the page.
     """
 
     view_only: frozenset[str] = frozenset()
+    kind = "demo"
 
     def __init__(self, controls: dict[str, widgets.ValueWidget], figsize: tuple[float, float]):
         self.controls = dict(controls)
@@ -119,10 +129,14 @@ class Demo(widgets.VBox):
         )
         self.status = widgets.HTML()
         self.cache = _LRU()
+        self._backgrounds = _LRU(BACKGROUND_CACHE_SIZE)  # rendered figures (without cursors) by setting
         self.result: dict[str, Any] = {}
         self.redraw_seconds = math.nan
         self.full_redraws = 0
+        self.frames = 0
         self._quiet = False
+        self._busy = False
+        self._pending: list[str | None] = []
         self._build()
         super().__init__(
             children=[
@@ -131,7 +145,13 @@ class Demo(widgets.VBox):
                 self.image,
             ]
         )
+        # CSS classes: stable handles for the browser test (tests/test_browser.py) and for custom styling
+        self.add_class("lnnlib-demo")
+        self.add_class(f"lnnlib-demo-{self.kind}")
+        self.image.add_class("lnnlib-figure")
+        self.status.add_class("lnnlib-status")
         for name, control in self.controls.items():
+            control.add_class(f"lnnlib-control-{name}")
             control.observe(self._make_handler(name), names="value")
         self.refresh()
 
@@ -213,15 +233,39 @@ class Demo(widgets.VBox):
 
     def refresh(self, changed: str | None = None) -> None:
         """Recompute (through the cache) and redraw everything, unless only a view-only control changed:
-        then move the animated artists over the stored background."""
+        then move the animated artists over the stored background.
+
+        Re-entrant calls are queued: the kernel may deliver a slider's message while a run is training
+        (the frontend snaps a slider to its new range), and that update must wait for the new background.
+        """
+        if self._busy:
+            self._pending.append(changed)
+            return
+        self._busy = True
+        try:
+            self._refresh_once(changed)
+            while self._pending:
+                pending, self._pending = self._pending, []
+                full = any(name is None or name not in self.view_only for name in pending)
+                self._refresh_once(None if full else pending[-1])
+        finally:
+            self._busy = False
+
+    def _refresh_once(self, changed: str | None) -> None:
         start = time.perf_counter()
         try:
             if changed is None or changed not in self.view_only or self._background is None:
+                self._background = None  # stale until the new figure is drawn
                 self._compute()
-                self._update()
-                self.canvas.draw()  # animated artists are skipped here
-                self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-                self.full_redraws += 1
+                key = self._figure_key()
+                cached = self._backgrounds.peek(key)
+                self._update()  # also when cached: the cursors are drawn with these axes' limits
+                if cached is None:
+                    self.canvas.draw()  # animated artists are skipped here
+                    cached = self._backgrounds.get(key, lambda: self.canvas.copy_from_bbox(self.figure.bbox))
+                    self.full_redraws += 1
+                self.canvas.restore_region(cached)  # a setting shown before: its picture, not a redraw
+                self._background = cached
             else:
                 self.canvas.restore_region(self._background)
             text = self._update_view()
@@ -229,12 +273,20 @@ class Demo(widgets.VBox):
                 if artist.get_visible():
                     artist.axes.draw_artist(artist)
             self.image.value = self._png()
+            self.frames += 1
             self._message(text)
         except (ValueError, FloatingPointError) as exc:
             self._message(str(exc), error=True)
+        except Exception as exc:  # a lecture must never show a traceback: say what failed, keep going
+            self._background = None
+            self._message(f"internal error ({type(exc).__name__}: {exc}); please report it", error=True)
         finally:
             self.progress.layout.visibility = "hidden"
         self.redraw_seconds = time.perf_counter() - start
+
+    def _figure_key(self) -> tuple:
+        """The values of the controls that the static part of the figure depends on."""
+        return tuple((name, c.value) for name, c in self.controls.items() if name not in self.view_only)
 
     def _png(self) -> bytes:
         width, height = self.canvas.get_width_height()
@@ -245,7 +297,8 @@ class Demo(widgets.VBox):
 
     def _message(self, text: str, error: bool = False) -> None:
         color = "#b00020" if error else "#333333"
-        self.status.value = f'<span style="color:{color}">{html.escape(text)}</span>'
+        # data-frame counts the figures sent: the browser test waits for it to change
+        self.status.value = f'<span data-frame="{self.frames}" style="color:{color}">{html.escape(text)}</span>'
 
     def _report_progress(self, fraction: float) -> None:
         self.progress.layout.visibility = "visible"
@@ -434,6 +487,8 @@ def completion_trajectory(
 class MatrixCompletionDemo(Demo):
     """Depth, init scale and number of observations -> singular values and error over training."""
 
+    kind = "completion"
+
     view_only = frozenset({"step"})
 
     def __init__(self, n: int, rank: int, seed: int, max_steps: int, shown: int):
@@ -483,10 +538,14 @@ class MatrixCompletionDemo(Demo):
         self.result = self.cache.get(key, run)
         last = int(self.result["steps"][-1])
         step = self.controls["step"]
-        self._quiet = True  # a new run ends elsewhere: show its end, without a second redraw
+        # the end of the run, on the slider's grid (else the browser snaps the value and sends it back);
+        # one message for both traits, so the browser never clamps the new value to the old range
+        top = max(step.step, -(-last // step.step) * step.step)
+        self._quiet = True  # a new run is shown at its end, without a second redraw
         try:
-            step.max = max(last, 1)
-            step.value = last
+            with step.hold_sync():
+                step.max = top
+                step.value = top
         finally:
             self._quiet = False
 
@@ -567,6 +626,8 @@ INITS = ("near-zero Gaussian", "identity", "layer-wise Gaussian", "balanced")
 
 class BalancednessDemo(Demo):
     """Init type, init scale, step size and depth -> balancedness gaps over training."""
+
+    kind = "balancedness"
 
     def __init__(self, width: int, seed: int, steps: int):
         self.width = width
@@ -693,6 +754,8 @@ def balancedness_demo(width: int = 4, *, seed: int = 0, steps: int = 2000) -> Ba
 
 class PreconditionerDemo(Demo):
     """A 2-D single-output w and depth N -> the image of the unit circle of gradients under P_w."""
+
+    kind = "preconditioner"
 
     view_only = frozenset({"gradient_angle"})
 
@@ -839,6 +902,8 @@ def lp_minimum(loss: LpRegressionLoss, *, iterations: int = 100) -> float:
 
 class AccelerationDemo(Demo):
     """Depth, learning rate and p -> l_p loss above its minimum, depth-N network against plain GD."""
+
+    kind = "acceleration"
 
     def __init__(self, X, y, steps: int, eps: float):
         self.X = as_matrix(X, "the inputs X")

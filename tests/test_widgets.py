@@ -206,7 +206,9 @@ def test_completion_cache_and_view_only_step_slider(completion):
     end_image = completion.image.value
     misses, full = completion.cache.misses, completion.full_redraws
     last = int(completion.result["steps"][-1])
-    assert c["step"].max == last and c["step"].value == last
+    assert c["step"].max == c["step"].value and last <= c["step"].max < last + c["step"].step
+    assert c["step"].max % c["step"].step == 0  # on the slider's grid: the browser has nothing to snap
+    assert completion.result["shown_index"] == len(completion.result["steps"]) - 1
     move(c["step"], last // 2)
     assert completion.cache.misses == misses and completion.full_redraws == full  # cursor only
     k = completion.result["shown_index"]
@@ -422,3 +424,48 @@ def test_set_changes_several_controls_with_one_computation(balance):
     with pytest.raises(ValueError, match="diverged"):
         balance.set(init="layer-wise Gaussian", scale=10**0.5, lr=10**-0.5)
     balance.set(init="near-zero Gaussian", scale=0.01, lr=0.01)
+
+
+def test_a_slider_message_during_training_waits_for_the_new_figure():
+    # In JupyterLab the frontend snaps the step slider to its new range while a run trains, and the
+    # kernel delivers that message inside the running update: it must be queued, not drawn on the old
+    # background.
+    demo = L.matrix_completion_demo(max_steps=600)
+    original = demo._report_progress
+    sent = []
+
+    def progress(fraction):
+        original(fraction)
+        if not sent:
+            sent.append(True)
+            demo.controls["step"].value = 300  # arrives mid-training, as from the browser
+
+    demo._report_progress = progress
+    demo.controls["depth"].value = 2
+    assert sent and demo._pending == [] and not demo._busy
+    fresh = L.matrix_completion_demo(max_steps=600)
+    fresh.set(depth=2)  # the same state drawn from scratch
+    assert bytes(demo.image.value) == bytes(fresh.image.value)
+    assert demo.result["steps"][demo.result["shown_index"]] <= demo.controls["step"].value
+
+
+def test_an_unexpected_error_is_a_message_not_a_traceback(precond, monkeypatch):
+    def broken():
+        raise KeyError("boom")
+
+    monkeypatch.setattr(precond, "_update", broken)
+    precond.controls["depth"].value = 5
+    assert "internal error (KeyError" in precond.status.value and "#b00020" in precond.status.value
+    monkeypatch.undo()
+    precond.controls["depth"].value = 3
+    assert "#b00020" not in precond.status.value
+
+
+def test_a_setting_shown_before_is_not_redrawn(precond):
+    c = precond.controls
+    precond.set(depth=3, angle=30, norm=1.0)
+    image, full = bytes(precond.image.value), precond.full_redraws
+    move(c["depth"], 4)
+    assert precond.full_redraws == full + 1
+    move(c["depth"], 3)
+    assert precond.full_redraws == full + 1 and bytes(precond.image.value) == image
