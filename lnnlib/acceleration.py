@@ -31,13 +31,13 @@ __all__ = [
 
 METHODS = ("gd", "depth2", "depth3", "adagrad", "adadelta", "end_to_end")
 r"""Methods of :func:`lr_grid`: GD on the linear model; GD on $w = w_1 \omega_2$ and $w = w_1 \omega_2 \omega_3$
-([ACH18, Section 6], scalar $\omega$'s); AdaGrad; AdaDelta; the end-to-end rule of depth 2."""
+([ACH18]'s experiments, scalar $\omega$'s); AdaGrad; AdaDelta; the end-to-end rule of depth 2."""
 
 
 def single_output_preconditioned_gradient(w, g, depth: int) -> np.ndarray:
     r"""Return $P_w g = \|w\|^{2-2/N}\bigl(g + (N-1)\langle g, \hat w\rangle \hat w\bigr)$, $\hat w = w/\|w\|$.
 
-    The end-to-end preconditioner for one output [ACH18, eq. (11)]: an adaptive learning rate
+    The end-to-end preconditioner for one output [ACH18] (single-output case of the end-to-end update): an adaptive learning rate
     $\|w\|^{2-2/N}$ and an extra push $(N-1)$ times the gradient's component along the current $w$, the
     direction already travelled (a momentum-like term). Equals ``preconditioned_gradient(w[None], g[None], N)``.
     At $w = 0$ it is 0 for $N \ge 2$ (and $g$ for $N = 1$).
@@ -64,7 +64,7 @@ def two_example_problem(y1: float, y2: float, p: float = 4.0) -> LpRegressionLos
 
     With $y_1 \gg y_2$ and $p > 2$ the curvature $\frac{p-1}{2}|w_i - y_i|^{p-2}$ differs by the factor
     $(y_1/y_2)^{p-2}$ between the coordinates: a step size that is stable for the first coordinate is tiny
-    for the second. The setting of [ACH18, Section 5]'s claim that depth can beat GD by any factor.
+    for the second. The setting of [ACH18]'s claim that depth can beat GD by any factor.
     """
     y1 = float(y1)
     y2 = float(y2)
@@ -128,7 +128,7 @@ def lr_grid(
 
     * ``"gd"``: $w \leftarrow w - \eta \nabla\ell(w)$;
     * ``"depth2"``, ``"depth3"``: GD on $w = w_1 \omega_2$ (resp. $w_1\omega_2\omega_3$) with scalars
-      $\omega_k(0) = 1$, $w_1(0) = w(0)$ [ACH18, Section 6]: $\nabla_{w_1} = (\prod\omega)\, g$,
+      $\omega_k(0) = 1$, $w_1(0) = w(0)$ ([ACH18]'s experiments): $\nabla_{w_1} = (\prod\omega)\, g$,
       $\nabla_{\omega_k} = \langle w_1, g\rangle \prod_{l \ne k}\omega_l$. With ``omega0="balanced"``
       the start is balanced instead: $\omega_k(0) = \|w(0)\|^{1/N}$, $w_1(0) = w(0)/\|w(0)\|^{(N-1)/N}$
       ($\|w_1\| = \omega_k$), the setting of the end-to-end rule;

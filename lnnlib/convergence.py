@@ -4,7 +4,7 @@ r"""Convergence of gradient descent on deep linear networks [ACGH19].
   Hessian of $\phi$ vanishes for depth $N \ge 3$, so that saddle is not strict;
 * the assumptions of [ACGH19, Theorem 1]: :func:`deficiency_margin`, :func:`balancedness_delta`,
   :func:`theorem_constants`, and the guaranteed rate :func:`rate_bound`;
-* the [ACGH19, Section 5] experiment: :func:`convergence_experiment` (iterations to converge against the
+* the [ACGH19] experiment: :func:`convergence_experiment` (iterations to converge against the
   init std, layer-wise Gaussian vs balanced init), with a fast batched GD loop;
 * counterexamples to dropping the assumptions: :func:`unbalanced_init`, :func:`negative_eigenvalue_target`,
   :func:`psd_loss_floor`.
@@ -129,7 +129,7 @@ def hessian_at_zero(depth: int, dim: int = 1):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The [ACGH19, Section 5] experiment: batched gradient descent over a grid of learning rates
+# The [ACGH19] experiment (its experiments section): batched gradient descent over a grid of learning rates
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -164,7 +164,7 @@ def batched_gd_iterations(weights, Phi, lrs, cap: int, tol: float = 1e-5, blowup
     eta = lrs[:, None, None]
     start = None
     # Thin products only (cost O(d^2 d_N) per layer): A_k = W_N..W_{k+1} from the top, V_k = W_{k-1}..W_1 G^T
-    # from the bottom; then dphi/dW_k = A_k^T V_k^T [ACH18, eq. (4)].
+    # from the bottom; then dphi/dW_k = A_k^T V_k^T [ACH18] (the chain rule of the layer gradients).
     with np.errstate(all="ignore"):
         for t in range(cap + 1):
             A = [None] * (N + 1)
@@ -233,7 +233,7 @@ FULL_EXPERIMENT = {
     "width": 32,
     "tol": 1e-5,
 }
-r"""The full-size setting of [ACGH19, Section 5]: lr grid 1e-4..1 (log-spaced), cap 1e6 iterations."""
+r"""The full-size setting of the [ACGH19] experiments: lr grid 1e-4..1 (log-spaced), cap 1e6 iterations."""
 
 
 def convergence_experiment(
@@ -249,7 +249,7 @@ def convergence_experiment(
     rng=None,
     progress: bool = False,
 ) -> ConvergenceExperiment:
-    r"""Return iterations to converge against init std, layer-wise Gaussian vs balanced init [ACGH19, Section 5].
+    r"""Return iterations to converge against init std, layer-wise Gaussian vs balanced init [ACGH19].
 
     For each init, depth $N$ and std $s$: layers of widths ``[d_0, width, ..., width, d_N]`` are
     initialized either layer-wise (every entry of every layer i.i.d. $\mathcal N(0, s^2)$,
@@ -333,7 +333,7 @@ def unbalanced_init(W, dims, factor: float) -> list[np.ndarray]:
     Starts from the balanced factorization (:func:`lnnlib.balanced_factorization`), so the end-to-end
     matrix -- hence its deficiency margin -- is that of $W$, while the balancedness gaps grow like
     ``factor``$^2$. The Hessian of $\phi$ then has an eigenvalue of order ``factor``$^2\|W\|^{\dots}$ along $W_N$,
-    so GD with any step above about $2/\mathrm{factor}^2$ is unstable [ACGH19, Section 3.3].
+    so GD with any step above about $2/\mathrm{factor}^2$ is unstable (the necessity of balancedness in [ACGH19]).
     """
     layers = balanced_factorization(W, dims)
     factor = check_positive(factor, "factor")
@@ -348,7 +348,7 @@ def negative_eigenvalue_target(dim: int, lam: float, rng=None) -> np.ndarray:
     r"""Return a random symmetric $\Phi = Q \,\mathrm{diag}(1, \dots, 1, \lambda)\, Q^\top$ with $\lambda < 0$.
 
     Against such a target, identity-initialized GD at even depth never converges (Bartlett et al. 2018;
-    [ACGH19, Section 3.3]): :func:`psd_loss_floor`.
+    [ACGH19], discussion of the necessary assumptions): :func:`psd_loss_floor`.
     """
     dim = check_depth(dim, "dim")
     if dim < 1 or not (isinstance(lam, numbers.Real) and np.isfinite(lam) and lam < 0):

@@ -5,7 +5,7 @@ r"""Offline regression data for the optimization notebooks, and a loader for the
 * :func:`standardize`, :func:`preprocess` -- zero-mean unit-variance features (or whitened ones,
   :func:`lnnlib.whiten`) and a standardized target.
 * :func:`load_gas_sensor_drift` -- the UCI "Gas Sensor Array Drift at Different Concentrations" files
-  ``batch1.dat`` ... ``batch10.dat`` that [ACH18, Section 6] used (Ethanol: gas class 1, 2565 examples,
+  ``batch1.dat`` ... ``batch10.dat`` that [ACH18]'s experiments used (Ethanol: gas class 1, 2565 examples,
   128 features, target = concentration). It reads a folder or a zip/tar archive that the user
   downloaded; it never downloads anything itself.
 """
@@ -163,7 +163,7 @@ def _batch_members(path: Path):
 def load_gas_sensor_drift(source, gas: int = 1, batches=range(1, 11)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Return ``(X, y, batch)`` for one gas of UCI "Gas Sensor Array Drift at Different Concentrations".
 
-    [ACH18, Section 6] regress the concentration of Ethanol (``gas=1``) on the 128 sensor features:
+    [ACH18]'s experiments regress the concentration of Ethanol (``gas=1``) on the 128 sensor features:
     2565 examples in the full set (batches 1-10). ``source`` is a folder (searched recursively) or a
     ``.zip``/``.tar``/``.tar.gz`` archive containing the files ``batchK.dat``, each line
     ``class;concentration 1:v1 ... 128:v128``. The data is not shipped and never downloaded: get it from

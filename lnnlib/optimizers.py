@@ -1,4 +1,4 @@
-r"""Baseline optimizers of the acceleration experiments [ACH18, Section 6]: AdaGrad and AdaDelta.
+r"""Baseline optimizers of the acceleration experiments of [ACH18]: AdaGrad and AdaDelta.
 
 Both act on one parameter matrix $W$ (a row vector for single-output regression) through a loss's
 ``value`` and ``gradient``, and return a :class:`lnnlib.Trajectory` like :func:`lnnlib.gradient_descent`,
