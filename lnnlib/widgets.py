@@ -34,6 +34,7 @@ import numpy as np
 import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ._validation import as_matrix, as_rng, check_depth, check_positive
 from .dynamics import preconditioner
@@ -801,7 +802,11 @@ class PreconditionerDemo(Demo):
                 store.append(arrow)
             ax.set_aspect("equal")
             ax.set_title(title, fontsize=10)
-            ax.legend(loc="lower left", fontsize=8)
+        self.axes[0].legend(loc="lower left", fontsize=8)
+        self.axes[0].xaxis.set_major_locator(MaxNLocator(5))
+        self.axes[0].yaxis.set_major_locator(MaxNLocator(5))
+        # the rescaled panel shows a shape: no ticks (and no tick layout to redo on every move)
+        self.axes[1].set(xticks=[], yticks=[], xlim=(-1.15, 1.15), ylim=(-1.15, 1.15))
         self.animated = [*self.g_arrows, *self.Pg_arrows]
 
     def _scales(self):
@@ -816,9 +821,11 @@ class PreconditionerDemo(Demo):
         _, scales = self._scales()
         for ax, ellipse, w_arrow, scale in zip(self.axes, self.ellipses, self.w_arrows, scales, strict=True):
             ellipse.set_data(*(image * scale))
-            w_arrow.set_positions((0, 0), tuple(w))
-            lim = 1.15 * max(1.0, float(np.abs(image * scale).max()), float(np.linalg.norm(w)))
-            ax.set(xlim=(-lim, lim), ylim=(-lim, lim))
+            # the rescaled panel shows the direction of w only
+            w_arrow.set_positions((0, 0), tuple(w if ax is self.axes[0] else w / np.linalg.norm(w)))
+            if ax is self.axes[0]:
+                lim = 1.15 * max(1.0, float(np.abs(image).max()), float(np.linalg.norm(w)))
+                ax.set(xlim=(-lim, lim), ylim=(-lim, lim))
         self.figure.suptitle(
             rf"$P_w = \|w\|^{{2-2/N}}(I + (N-1)\hat w \hat w^\top)$ for $N = {r['depth']}$, "
             rf"$\|w\| = {np.linalg.norm(w):.2f}$ (black arrow: $w$)",
