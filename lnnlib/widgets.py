@@ -508,7 +508,9 @@ class MatrixCompletionDemo(Demo):
             "depth": _int_slider("depth N", 3, 1, 4),
             "init_scale": _log_slider("init scale", 1e-3, -4, 0, step=0.5),
             "observations": _int_slider("observed entries", 4 * grid, grid, 18 * grid, step=grid),
-            "step": _int_slider("show step", max_steps, 0, max_steps, step=10, continuous=True),
+            # a percentage of the run: a fixed range, so a new run never changes the slider's limits
+            # (the browser would clamp the value to the old ones)
+            "step": _int_slider("show (% of the run)", 100, 0, 100, step=1, continuous=True),
         }
         super().__init__(controls, figsize=(10.0, 3.8))
 
@@ -537,16 +539,9 @@ class MatrixCompletionDemo(Demo):
             )
 
         self.result = self.cache.get(key, run)
-        last = int(self.result["steps"][-1])
-        step = self.controls["step"]
-        # the end of the run, on the slider's grid (else the browser snaps the value and sends it back);
-        # one message for both traits, so the browser never clamps the new value to the old range
-        top = max(step.step, -(-last // step.step) * step.step)
         self._quiet = True  # a new run is shown at its end, without a second redraw
         try:
-            with step.hold_sync():
-                step.max = top
-                step.value = top
+            self.controls["step"].value = 100
         finally:
             self._quiet = False
 
@@ -588,7 +583,8 @@ class MatrixCompletionDemo(Demo):
 
     def _update_view(self) -> str:
         r = self.result
-        k = max(int(np.searchsorted(r["steps"], self.controls["step"].value, side="right") - 1), 0)
+        target = self.controls["step"].value / 100 * r["steps"][-1]
+        k = max(int(np.searchsorted(r["steps"], target + 1e-9, side="right") - 1), 0)
         t = int(r["steps"][k])
         self.result["shown_index"] = k
         for cursor in self.cursors:
@@ -609,7 +605,7 @@ def matrix_completion_demo(
     An $n \times n$ rank-``rank`` ground truth with $\|M\|_F = n$; sliders for the depth $N$ (1-4), the
     near-zero init scale and the number of observed entries (nested sets: more observations add entries).
     The figure shows the top ``shown`` singular values of $W = W_N \cdots W_1$ over training and the
-    reconstruction error; the "show step" slider moves a cursor along the cached run.
+    reconstruction error; the "show (% of the run)" slider moves a cursor along the cached run.
     """
     for value, name in ((n, "n"), (rank, "the rank"), (max_steps, "max_steps"), (shown, "shown")):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
