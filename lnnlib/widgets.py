@@ -731,7 +731,7 @@ class BalancednessDemo(Demo):
         return text
 
 
-def balancedness_demo(width: int = 4, *, seed: int = 0, steps: int = 2000) -> BalancednessDemo:
+def balancedness_demo(width: int = 4, *, seed: int = 0, steps: int = 1000) -> BalancednessDemo:
     r"""Return the balancedness demo [ACH18, Theorem 1; ACGH19, Definition 1].
 
     Gradient descent on $\frac12 \|W_N \cdots W_1 - \Phi\|_F^2$ with square ``width`` x ``width`` layers
