@@ -37,6 +37,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ._validation import as_matrix, as_rng, check_depth, check_positive
+from .completion import low_rank_matrix
 from .dynamics import preconditioner
 from .init import balanced_init, gaussian_init, identity_init, near_zero_init
 from .losses import LpRegressionLoss
@@ -494,10 +495,7 @@ class MatrixCompletionDemo(Demo):
 
     def __init__(self, n: int, rank: int, seed: int, max_steps: int, shown: int):
         rng = as_rng(seed)
-        U = rng.standard_normal((n, rank))
-        V = rng.standard_normal((n, rank))
-        M = U @ V.T / np.sqrt(rank)
-        self.target = M * (n / np.linalg.norm(M))  # [ACHL19]: ||M||_F = n, RMS entry 1
+        self.target = low_rank_matrix(n, rank, rng)  # [ACHL19]: ||M||_F = n, RMS entry 1
         self.order = rng.permutation(n * n)  # observation sets are nested: more observations add entries
         self.seed = seed
         self.max_steps = max_steps
