@@ -269,9 +269,10 @@ def plot_preconditioner_action(ax, points, depth: int, radius: float = 0.35, n: 
     r"""Draw, at each point $w$, the image $\{P_w u : \|u\| = 1\}$ of the unit circle of gradients.
 
     Each ellipse is rescaled so that its longest axis has length ``radius``; the number under it is the
-    true stretch along $w$, $N\|w\|^{2-2/N}$. The grey circle is the same set without preconditioning.
-    The ellipse's long axis lies along $w$, $N$ times longer than across: gradients are stretched toward
-    the direction the weights have already taken.
+    true stretch along $w$, $N\|w\|^{2-2/N}$. The grey circle is the unit circle itself (no preconditioning),
+    rescaled by the same factor, and the grey arrow from the origin is the vector $w$. The ellipse's long
+    axis lies along $w$, $N$ times longer than across: the gradient component along the line $\mathbb R w$
+    is amplified $N$ times more than the orthogonal ones, whichever sign it has.
     Returns ``ax``.
     """
     P = _as_points(points, "points")
