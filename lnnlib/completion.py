@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from threadpoolctl import threadpool_limits
 
 from ._validation import as_matrix, as_rng, check_depth, check_positive
@@ -44,6 +45,7 @@ __all__ = [
     "completion_table",
     "summarize_completion_table",
     "format_completion_table",
+    "init_scale_sweep",
     "error_vs_init_scale",
     "plot_error_vs_init_scale",
     "plot_singular_values",
@@ -706,7 +708,7 @@ def format_completion_table(records: Sequence[dict]) -> str:
     unit, effective ranks to one decimal: digits that do not depend on the BLAS thread count.
     """
     lines = [
-        f"{'obs':>5} {'method':<17}| {'error (range)':<24}| {'nuc. norm':<10}| {'eff. rank':<15}| {'paper':<16}| conv.",
+        f"{'obs':>5} {'method':<17}| {'error (range)':<24}| {'nuc. norm':<10}| {'eff. rank':<15}| {'lecture':<16}| conv.",
     ]
     for s in summarize_completion_table(records):
         err = f"{_e(s['error_geomean'])} ({_e(s['error_min'])}..{_e(s['error_max'])})"
@@ -719,6 +721,60 @@ def format_completion_table(records: Sequence[dict]) -> str:
             f"{'yes' if s['all_converged'] else 'NO'}"
         )
     return "\n".join(lines)
+
+
+def init_scale_sweep(
+    count: int = 2000,
+    depths: Sequence[int] = (2, 3, 4),
+    init_scales: Sequence[float] = (1e-1, 1e-2, 1e-3, 1e-4),
+    seeds: Sequence[int] = (0,),
+    *,
+    n: int = 100,
+    rank: int = 5,
+    threads: int | None = 1,
+    keep_matrices: bool = False,
+    **descent_options,
+) -> list[dict]:
+    """Run gradient descent at each depth and Gaussian init scale; return one record per run.
+
+    The reduced form of [ACHL19, Figures 1-2]: :func:`complete_matrix` at each depth and init scale on
+    the same instances, one per seed, drawn exactly as in :func:`completion_table` (so seed ``s`` here is
+    the instance of seed ``s`` there). Records hold ``depth, init_scale, seed, error``
+    (:func:`lnnlib.reconstruction_error`), ``nuclear_norm``, ``effective_rank``, ``iterations``,
+    ``converged`` (and, with ``keep_matrices``, the completed matrix ``W`` and the ground truth ``M``).
+    Runs that hit the step cap raise :class:`NotConvergedError` unless ``strict=False`` is passed.
+    """
+    descent_options.setdefault("strict", True)
+    records = []
+    limits = threadpool_limits(limits=threads) if threads else None
+    try:
+        for seed in seeds:
+            ss = np.random.SeedSequence([int(seed), int(count)])
+            prob_rng, init_rng = (np.random.default_rng(s) for s in ss.spawn(2))
+            M, mask = completion_problem(n, rank, count, prob_rng)
+            init_seed = init_rng.integers(2**32)
+            for N in depths:
+                for scale in init_scales:
+                    res = complete_matrix(M, mask, N, rng=init_seed, init_scale=scale, **descent_options)
+                    W = res.end_to_end
+                    records.append(
+                        dict(
+                            depth=int(N),
+                            init_scale=float(scale),
+                            seed=int(seed),
+                            error=reconstruction_error(W, M),
+                            nuclear_norm=nuclear_norm(W),
+                            effective_rank=effective_rank(W),
+                            iterations=int(res.iterations),
+                            converged=bool(res.converged),
+                        )
+                    )
+                    if keep_matrices:
+                        records[-1].update(W=W, M=M)
+    finally:
+        if limits is not None:
+            limits.unregister()
+    return records
 
 
 def error_vs_init_scale(
@@ -734,26 +790,14 @@ def error_vs_init_scale(
 ) -> np.ndarray:
     """Return reconstruction errors, shape ``(len(depths), len(init_scales), len(seeds))``.
 
-    The reduced form of [ACHL19, Figure 1/2]: gradient descent (:func:`complete_matrix`) at each depth
-    and Gaussian init scale on the same instances (one per seed). Runs that hit the step cap raise
-    :class:`NotConvergedError` unless ``strict=False`` is passed.
+    The errors of :func:`init_scale_sweep` (same arguments) arranged as an array. Runs that hit the step
+    cap raise :class:`NotConvergedError` unless ``strict=False`` is passed.
     """
-    descent_options.setdefault("strict", True)
+    records = init_scale_sweep(count, depths, init_scales, seeds, n=n, rank=rank, threads=threads, **descent_options)
     errors = np.zeros((len(depths), len(init_scales), len(seeds)))
-    limits = threadpool_limits(limits=threads) if threads else None
-    try:
-        for k, seed in enumerate(seeds):
-            ss = np.random.SeedSequence([int(seed), int(count)])
-            prob_rng, init_rng = (np.random.default_rng(s) for s in ss.spawn(2))
-            M, mask = completion_problem(n, rank, count, prob_rng)
-            init_seed = init_rng.integers(2**32)
-            for i, N in enumerate(depths):
-                for j, scale in enumerate(init_scales):
-                    res = complete_matrix(M, mask, N, rng=init_seed, init_scale=scale, **descent_options)
-                    errors[i, j, k] = reconstruction_error(res.end_to_end, M)
-    finally:
-        if limits is not None:
-            limits.unregister()
+    for r in records:
+        i, j, k = list(depths).index(r["depth"]), list(init_scales).index(r["init_scale"]), list(seeds).index(r["seed"])
+        errors[i, j, k] = r["error"]
     return errors
 
 
@@ -778,18 +822,47 @@ def plot_error_vs_init_scale(ax, init_scales, errors, depths, *, title: str | No
     return ax
 
 
-def plot_singular_values(ax, steps, singular_values, *, top: int = 10, title: str | None = None, logy=True):
-    """Plot the ``top`` largest singular values of the end-to-end matrix against the step (log-log)."""
+def plot_singular_values(
+    ax,
+    steps,
+    singular_values,
+    *,
+    top: int = 10,
+    title: str | None = None,
+    logy=True,
+    highlight: int | None = None,
+):
+    r"""Plot the ``top`` largest singular values of the end-to-end matrix against the step (log-log).
+
+    One curve per $\sigma_r$, $r = 1, \dots,$ ``top``. With ``highlight`` $= k$, the curves of
+    $\sigma_1 \dots \sigma_k$ are coloured and those of $\sigma_{k+1} \dots \sigma_{top}$ grey and dashed,
+    with a legend naming both groups.
+    """
     steps = np.asarray(steps)
     S = np.asarray(singular_values)
     x = np.maximum(steps, 1)
-    for r in range(min(top, S.shape[1])):
-        ax.plot(x, S[:, r], lw=1.2)
+    shown = min(top, S.shape[1])
+    if highlight is not None and (
+        isinstance(highlight, bool) or not isinstance(highlight, numbers.Integral) or not 0 < highlight < shown
+    ):
+        raise ValueError(
+            f"highlight must be an integer between 1 and {shown - 1} (the curves shown); got {highlight!r}"
+        )
+    for r in range(shown):
+        if highlight is None:
+            ax.plot(x, S[:, r], lw=1.2)
+        elif r < highlight:
+            ax.plot(x, S[:, r], lw=1.4, label=rf"$\sigma_1 \dots \sigma_{{{highlight}}}$" if r == 0 else None)
+        else:
+            label = rf"$\sigma_{{{highlight + 1}}} \dots \sigma_{{{shown}}}$" if r == highlight else None
+            ax.plot(x, S[:, r], lw=1.0, color="0.55", ls="--", label=label)
     ax.set_xscale("log")
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("singular values")
+    if highlight is not None:
+        ax.legend(loc="best", fontsize="small")
     if title:
         ax.set_title(title)
     return ax
@@ -800,6 +873,7 @@ def plot_spectra(ax, matrices: dict, *, top: int = 20, title: str | None = None)
     for label, W in matrices.items():
         s = np.linalg.svd(np.asarray(W, dtype=float), compute_uv=False)[:top]
         ax.plot(np.arange(1, s.size + 1), s, marker="o", ms=3, label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_yscale("log")
     ax.set_xlabel("index r")
     ax.set_ylabel(r"singular value $\sigma_r$")

@@ -342,3 +342,63 @@ def test_plot_helpers_return_their_axes():
     assert len(axes[1].get_lines()) == 3
     assert L.plot_spectra(axes[2], {"a": np.eye(3), "b": np.diag([3.0, 2.0, 1.0])}) is axes[2]
     plt.close(fig)
+
+
+def test_init_scale_sweep_records_match_the_table_instance_and_a_direct_run():
+    # seed s of the sweep is the instance of seed s of completion_table; each record's metrics are those of
+    # the completed matrix, recomputed here independently
+    kw = dict(n=30, rank=2, lr=2.0)
+    recs = L.init_scale_sweep(250, depths=(2,), init_scales=(1e-2, 1e-3), seeds=(1,), keep_matrices=True, **kw)
+    table = L.completion_table(counts=(250,), methods=("nuclear",), seeds=(1,), keep_matrices=True, n=30, rank=2)
+    assert [(r["depth"], r["init_scale"], r["seed"]) for r in recs] == [(2, 1e-2, 1), (2, 1e-3, 1)]
+    for r in recs:
+        np.testing.assert_array_equal(r["M"], table[0]["M"])
+        s = np.linalg.svd(r["W"], compute_uv=False)
+        assert np.isclose(r["nuclear_norm"], s.sum(), rtol=1e-12)
+        q = s / s.sum()
+        assert np.isclose(r["effective_rank"], np.exp(-np.sum(q[q > 0] * np.log(q[q > 0]))), rtol=1e-9)
+        assert np.isclose(r["error"], np.sum((r["W"] - r["M"]) ** 2) / np.sum(r["M"] ** 2), rtol=1e-12)
+    errs = L.error_vs_init_scale(250, depths=(2,), init_scales=(1e-2, 1e-3), seeds=(1,), **kw)
+    np.testing.assert_array_equal(errs[0, :, 0], [r["error"] for r in recs])
+
+
+def test_format_completion_table_names_the_lecture():
+    recs = L.completion_table(counts=(250,), methods=("nuclear",), seeds=(0,), n=30, rank=2)
+    header = L.format_completion_table(recs).splitlines()[0]
+    assert "lecture" in header and "paper" not in header
+
+
+@pytest.mark.parametrize("highlight", [0, 3, 2.0, True])
+def test_plot_singular_values_rejects_bad_highlight(highlight):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    sv = np.abs(np.random.default_rng(0).standard_normal((4, 6)))
+    with pytest.raises(ValueError, match="highlight"):
+        L.plot_singular_values(ax, [0, 1, 10, 100], sv, top=3, highlight=highlight)
+    plt.close(fig)
+
+
+def test_plot_singular_values_highlight_groups_and_integer_spectrum_ticks():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2)
+    sv = np.sort(np.abs(np.random.default_rng(0).standard_normal((4, 6))), axis=1)[:, ::-1]
+    L.plot_singular_values(axes[0], [0, 1, 10, 100], sv, top=5, highlight=2)
+    lines = axes[0].get_lines()
+    assert len(lines) == 5 and [ln.get_linestyle() for ln in lines] == ["-", "-", "--", "--", "--"]
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == [
+        r"$\sigma_1 \dots \sigma_{2}$",
+        r"$\sigma_{3} \dots \sigma_{5}$",
+    ]
+    L.plot_spectra(axes[1], {"a": np.diag(np.arange(10.0, 0.0, -1.0))}, top=10)
+    fig.canvas.draw()
+    ticks = [t for t in axes[1].get_xticks() if 1 <= t <= 10]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    plt.close(fig)
