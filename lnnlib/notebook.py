@@ -16,6 +16,18 @@ __all__ = ["setup_notebook", "verdict"]
 _limits = None
 
 
+def _inline_figures() -> None:
+    """Show figures inline in a Jupyter kernel even when MPLBACKEND says otherwise (CI often sets Agg,
+    which would silently drop every figure from the stored outputs)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with Jupyter
+        return
+    shell = get_ipython()
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        shell.run_line_magic("matplotlib", "inline")
+
+
 def setup_notebook(threads: int = 1) -> None:
     """Pin BLAS to ``threads`` threads, set numpy printing and matplotlib defaults for the course.
 
@@ -24,6 +36,7 @@ def setup_notebook(threads: int = 1) -> None:
     """
     global _limits
     _limits = threadpool_limits(limits=threads)
+    _inline_figures()
     np.set_printoptions(precision=4, suppress=True, linewidth=110)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     mpl.rcParams.update({"figure.figsize": (6.4, 4.0), "figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3})
