@@ -282,12 +282,21 @@ def compare_methods(X, y, p: float, lrs, steps: int, target: float, methods=METH
     return out
 
 
+# line style and marker per method in plot_best_curves: seven distinct pairs
+_CURVE_STYLES = (("-", ""), ("--", "o"), ("-.", "s"), (":", "^"), ("-", "v"), ("--", "D"), ("-.", "x"))
+
+
 def plot_best_curves(results: dict[str, GridResult], ax, optimum: float = 0.0, target: float | None = None):
-    r"""Plot $\ell(t) - \ell^*$ along each method's best run (log scale); return ``ax``."""
-    for name, r in results.items():
+    r"""Plot $\ell(t) - \ell^*$ along each method's best run (log scale); return ``ax``.
+
+    Each method gets its own line style and marker (:data:`_CURVE_STYLES`), so that curves which coincide
+    (methods whose best runs are nearly identical) can still be told apart.
+    """
+    for k, (name, r) in enumerate(results.items()):
         gap = np.maximum(r.curve - optimum, 1e-300)
         label = f"{name} (lr {r.best_lr:.0e}, {r.iterations} it)" if r.reached else f"{name} (not reached)"
-        ax.semilogy(gap, label=label)
+        ls, marker = _CURVE_STYLES[k % len(_CURVE_STYLES)]
+        ax.semilogy(gap, ls=ls, marker=marker, markevery=0.1, markersize=5, fillstyle="none", label=label)
     if target is not None:
         ax.axhline(target - optimum, color="k", ls=":", lw=1, label="target")
     ax.set_xlabel("iteration")

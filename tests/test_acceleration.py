@@ -177,6 +177,9 @@ def test_compare_methods_and_plot():
     fig, ax = plt.subplots()
     assert L.plot_best_curves(res, ax, optimum=L.lp_minimum(loss), target=target) is ax
     assert len(ax.get_lines()) == len(res) + 1
+    # every method's curve is drawn with its own (line style, marker) pair, so coinciding curves stay distinct
+    styles = {(line.get_linestyle(), line.get_marker()) for line in ax.get_lines()[: len(res)]}
+    assert len(styles) == len(res)
     plt.close(fig)
 
 
