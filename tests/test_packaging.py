@@ -57,3 +57,13 @@ def test_readme_lists_every_notebook_in_order():
     listed = re.findall(r"`(\d\d_[a-z_]+)`", (ROOT / "README.md").read_text())
     assert notebooks, "no notebooks found"
     assert [n for n in listed if n in notebooks] == notebooks
+
+
+def test_code_and_notebooks_pass_ruff():
+    # STYLE: ruff lint and format, notebooks included (pyproject's [tool.ruff] extends to *.ipynb)
+    import subprocess
+    import sys
+
+    for args in (["check", "."], ["format", "--check", "."]):
+        done = subprocess.run([sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, f"ruff {' '.join(args)}:\n{done.stdout}{done.stderr}"
