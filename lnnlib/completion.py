@@ -600,6 +600,29 @@ def _method_name(method) -> str:
     return "nuclear norm min" if method == "nuclear" else f"depth {method}"
 
 
+def _instance(seed: int, count: int, n: int, rank: int):
+    """The problem of ``seed`` at ``count`` observations and the generator of its initializations:
+    the same instance for :func:`completion_table` and :func:`init_scale_sweep`."""
+    prob_rng, init_rng = (np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), int(count)]).spawn(2))
+    M, mask = completion_problem(n, rank, count, prob_rng)
+    return M, mask, init_rng
+
+
+def _measure(W, M, res, keep_matrices: bool, **keys) -> dict:
+    """One record: the keys given, then error, nuclear norm, effective rank and the run's outcome."""
+    record = dict(
+        keys,
+        error=reconstruction_error(W, M),
+        nuclear_norm=nuclear_norm(W),
+        effective_rank=effective_rank(W),
+        iterations=int(res.iterations),
+        converged=bool(res.converged),
+    )
+    if keep_matrices:
+        record.update(W=W, M=M)
+    return record
+
+
 def completion_table(
     counts: Sequence[int] = (5000, 2000),
     methods: Sequence = ("nuclear", 2, 3),
@@ -627,33 +650,26 @@ def completion_table(
     try:
         for count in counts:
             for seed in seeds:
-                ss = np.random.SeedSequence([int(seed), int(count)])
-                prob_rng, init_rng = (np.random.default_rng(s) for s in ss.spawn(2))
-                M, mask = completion_problem(n, rank, count, prob_rng)
+                M, mask, init_rng = _instance(seed, count, n, rank)
                 observed = np.where(mask, M, np.nan)
                 for method in methods:
                     if method == "nuclear":
                         res = nuclear_norm_minimization(observed, mask, box=box)
-                        W, it, ok = res.X, res.iterations, res.converged
                     else:
                         res = complete_matrix(observed, mask, method, rng=init_rng, **descent_options)
-                        W, it, ok = res.end_to_end, res.iterations, res.converged
                     records.append(
-                        dict(
+                        _measure(
+                            res.end_to_end,
+                            M,
+                            res,
+                            keep_matrices,
                             count=int(count),
                             seed=int(seed),
                             method=_method_name(method),
-                            error=reconstruction_error(W, M),
-                            nuclear_norm=nuclear_norm(W),
-                            effective_rank=effective_rank(W),
                             truth_nuclear_norm=nuclear_norm(M),
-                            iterations=int(it),
-                            converged=bool(ok),
                             seconds=float(res.seconds),
                         )
                     )
-                    if keep_matrices:
-                        records[-1].update(W=W, M=M)
     finally:
         if limits is not None:
             limits.unregister()
@@ -749,28 +765,16 @@ def init_scale_sweep(
     limits = threadpool_limits(limits=threads) if threads else None
     try:
         for seed in seeds:
-            ss = np.random.SeedSequence([int(seed), int(count)])
-            prob_rng, init_rng = (np.random.default_rng(s) for s in ss.spawn(2))
-            M, mask = completion_problem(n, rank, count, prob_rng)
+            M, mask, init_rng = _instance(seed, count, n, rank)
             init_seed = init_rng.integers(2**32)
             for N in depths:
                 for scale in init_scales:
                     res = complete_matrix(M, mask, N, rng=init_seed, init_scale=scale, **descent_options)
-                    W = res.end_to_end
                     records.append(
-                        dict(
-                            depth=int(N),
-                            init_scale=float(scale),
-                            seed=int(seed),
-                            error=reconstruction_error(W, M),
-                            nuclear_norm=nuclear_norm(W),
-                            effective_rank=effective_rank(W),
-                            iterations=int(res.iterations),
-                            converged=bool(res.converged),
+                        _measure(
+                            res.end_to_end, M, res, keep_matrices, depth=int(N), init_scale=float(scale), seed=int(seed)
                         )
                     )
-                    if keep_matrices:
-                        records[-1].update(W=W, M=M)
     finally:
         if limits is not None:
             limits.unregister()
