@@ -120,7 +120,7 @@ def preconditioned_gradient(W, grad, depth: int, *, rtol: float | None = None) -
     r"""Return $\sum_{j=1}^{N} (W W^\top)^{\frac{N-j}{N}} \, G \, (W^\top W)^{\frac{j-1}{N}}$.
 
     This is $P_W \mathrm{vec}(G)$ reshaped, the end-to-end velocity of gradient flow from balanced
-    weights being $\dot W = -$ ``preconditioned_gradient(W, grad l(W), N)`` [ACH18, Theorem 1, eq. (7)].
+    weights being $\dot W = -$ ``preconditioned_gradient(W, grad l(W), N)`` [ACH18, Theorem 1].
     Computed in the singular frames $W = U \Sigma V^\top$ as $U (K \odot U^\top G V) V^\top$ with
     $K_{rc} = \sum_j \sigma_r^{2(N-j)/N} \sigma_c^{2(j-1)/N}$ (zero-padded, $0^0 = 1$).
 
@@ -140,7 +140,7 @@ def preconditioned_gradient(W, grad, depth: int, *, rtol: float | None = None) -
 
 
 def preconditioner(W, depth: int, *, rtol: float | None = None) -> np.ndarray:
-    r"""Return the $(d_N d_0) \times (d_N d_0)$ matrix $P_W$ of [ACH18, eq. (8)].
+    r"""Return the $(d_N d_0) \times (d_N d_0)$ matrix $P_W$ of [ACH18].
 
     $$P_W = \sum_{j=1}^{N} (W^\top W)^{\frac{j-1}{N}} \otimes (W W^\top)^{\frac{N-j}{N}},$$
 
@@ -161,7 +161,7 @@ def preconditioner(W, depth: int, *, rtol: float | None = None) -> np.ndarray:
 
 
 def preconditioner_eigenvalues(W, depth: int, *, rtol: float | None = None) -> np.ndarray:
-    r"""Return the eigenvalues of $P_W$ in closed form, sorted descending [ACH18, proof of Claim 1].
+    r"""Return the eigenvalues of $P_W$ in closed form, sorted descending (from the SVD proof in [ACH18]).
 
     With $W W^\top$ eigenvalues $\sigma_r^2$ ($r = 1..d_N$) and $W^\top W$ eigenvalues $\sigma_{r'}^2$
     ($r' = 1..d_0$), both zero-padded, the eigenvalues are

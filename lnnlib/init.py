@@ -12,7 +12,7 @@ __all__ = ["gaussian_init", "near_zero_init", "identity_init", "balanced_init", 
 def gaussian_init(dims, std, rng=None) -> list[np.ndarray]:
     r"""Return layers with i.i.d. entries $(W_j)_{ik} \sim \mathcal N(0, \mathrm{std}_j^2)$.
 
-    The layer-wise independent init of the [ACGH19, Section 5] experiments.
+    The layer-wise independent init of the [ACGH19] experiments.
 
     Parameters
     ----------

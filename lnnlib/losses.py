@@ -38,7 +38,7 @@ class Loss:
 
 class L2Loss(Loss):
     r"""$\ell(W) = \tfrac12 \|W - \Phi\|_F^2$, gradient $W - \Phi$: the whitened-regression loss up to a
-    constant [ACGH19, Section 2.1]."""
+    constant [ACGH19]."""
 
     def __init__(self, target):
         self.target = as_matrix(target, "the target Phi")
@@ -52,7 +52,7 @@ class L2Loss(Loss):
 
 
 class LpRegressionLoss(Loss):
-    r"""$\ell(W) = \frac{1}{p\,m} \sum_{i=1}^m \| W x_i - y_i \|_p^p$ over examples $(x_i, y_i)$ [ACH18, Section 6].
+    r"""$\ell(W) = \frac{1}{p\,m} \sum_{i=1}^m \| W x_i - y_i \|_p^p$ over examples $(x_i, y_i)$ [ACH18].
 
     Rows of ``X`` (shape ``(m, d_0)``) and ``Y`` (shape ``(m, d_N)``, or ``(m,)`` for one output) are the
     examples. The gradient is $\frac1m \sum_i \mathrm{sign}(r_i)|r_i|^{p-1} x_i^\top$ with residual

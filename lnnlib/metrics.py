@@ -15,7 +15,7 @@ def singular_values(W) -> np.ndarray:
 
 
 def effective_rank(W) -> float:
-    r"""Return the effective rank of Roy and Vetterli (2007), used in [ACHL19, Section 2.2].
+    r"""Return the effective rank of Roy and Vetterli (2007), used in [ACHL19].
 
     $$\mathrm{erank}(W) = \exp\Big(-\sum_r p_r \log p_r\Big), \qquad p_r = \sigma_r / \|W\|_*,$$
 

@@ -2,7 +2,7 @@ r"""The linear neural network: end-to-end matrix, layer gradients, balancedness.
 
 A depth-$N$ linear network is a list ``weights = [W_1, ..., W_N]`` with ``W_j`` of shape
 $(d_j, d_{j-1})$. It computes $x \mapsto W x$ with the end-to-end matrix $W = W_N \cdots W_1$, and is
-trained on the overparameterized objective $\phi(W_1, \dots, W_N) = \ell(W_N \cdots W_1)$ [ACH18, eq. (2)].
+trained on the overparameterized objective $\phi(W_1, \dots, W_N) = \ell(W_N \cdots W_1)$ [ACH18].
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def _prefixes(weights: list[np.ndarray]) -> list:
 
 
 def end_to_end(weights) -> np.ndarray:
-    r"""Return the end-to-end matrix $W = W_N W_{N-1} \cdots W_1$ [ACH18, eq. (2)].
+    r"""Return the end-to-end matrix $W = W_N W_{N-1} \cdots W_1$ [ACH18].
 
     Parameters
     ----------
@@ -44,7 +44,7 @@ def end_to_end(weights) -> np.ndarray:
 def layer_gradients(weights, grad) -> list[np.ndarray]:
     r"""Return the gradients $\partial\phi/\partial W_j$ of $\phi(W_1..W_N) = \ell(W_N \cdots W_1)$.
 
-    By the chain rule [ACH18, eq. (4)],
+    By the chain rule [ACH18],
 
     $$\frac{\partial \phi}{\partial W_j} = (W_N \cdots W_{j+1})^\top \, G \, (W_{j-1} \cdots W_1)^\top,
     \qquad G = \nabla \ell(W),$$
@@ -84,7 +84,7 @@ def layer_gradients(weights, grad) -> list[np.ndarray]:
 def balancedness_matrices(weights) -> list[np.ndarray]:
     r"""Return the $N-1$ matrices $W_{j+1}^\top W_{j+1} - W_j W_j^\top$, $j = 1..N-1$.
 
-    Gradient flow leaves each of them constant in time [ACH18, Theorem 1; ACGH19, Lemma 1 context];
+    Gradient flow leaves each of them constant in time [ACH18, Theorem 1];
     the weights are *balanced* when all are zero.
     """
     layers = check_weights(weights)

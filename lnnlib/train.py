@@ -101,7 +101,7 @@ def gradient_descent(
 ) -> Trajectory:
     r"""Run gradient descent $W_j \leftarrow W_j - \eta\, \partial\phi / \partial W_j$ on all layers.
 
-    $\phi(W_1..W_N) = \ell(W_N \cdots W_1)$ [ACH18, eq. (3)]. The input list is not modified.
+    $\phi(W_1..W_N) = \ell(W_N \cdots W_1)$ [ACH18]. The input list is not modified.
 
     Parameters
     ----------
@@ -143,7 +143,7 @@ def end_to_end_descent(
     W, loss: Loss, lr: float, steps: int, depth: int, *, record_every: int | None = None, tol: float | None = None
 ) -> Trajectory:
     r"""Run the discrete end-to-end rule $W \leftarrow W - \eta \sum_j (WW^\top)^{\frac{N-j}{N}}
-    \nabla\ell(W) (W^\top W)^{\frac{j-1}{N}}$ [ACH18, eq. (9)], depth's preconditioning applied directly.
+    \nabla\ell(W) (W^\top W)^{\frac{j-1}{N}}$ [ACH18], depth's preconditioning applied directly.
 
     Same arguments and errors as :func:`gradient_descent`, with the end-to-end matrix in place of the
     layers and the depth ``N`` given explicitly.
