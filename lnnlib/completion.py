@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits
 from ._validation import as_matrix, as_rng, check_depth, check_positive
 from .init import identity_init, near_zero_init
 from .metrics import effective_rank, reconstruction_error
+from .network import _backward, _forward
 
 __all__ = [
     "PAPER_TABLE",
@@ -523,11 +524,7 @@ def complete_matrix(
     with np.errstate(over="raise", invalid="raise"):
         try:
             while True:
-                # forward: prefixes[j] = W_{j+1} ... W_1 (0-based layers)
-                prefixes = [layers[0]]
-                for Wj in layers[1:]:
-                    prefixes.append(Wj @ prefixes[-1])
-                W = prefixes[-1]
+                W, prefixes = _forward(layers)
                 R = (W - Mw) * maskw
                 value = float(np.vdot(R, R)) / m
                 losses[t] = value
@@ -544,12 +541,7 @@ def complete_matrix(
                 if velocity is None and momentum > 0 and value < momentum_below:
                     velocity = [np.zeros_like(Wj) for Wj in layers]
                     momentum_from = t
-                # backward: A = (W_N ... W_{j+1})^T G, built from the top layer down
-                A = R * gscale
-                for j in range(N - 1, -1, -1):
-                    g = A @ prefixes[j - 1].T if j > 0 else A
-                    if j > 0:
-                        A = layers[j].T @ A
+                for j, g in enumerate(_backward(layers, R * gscale, prefixes)):
                     if velocity is None:
                         layers[j] -= lr_w * g
                     else:

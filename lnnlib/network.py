@@ -22,6 +22,25 @@ def _prefixes(weights: list[np.ndarray]) -> list:
     return P[: len(weights)]
 
 
+def _forward(weights: list[np.ndarray]) -> tuple[np.ndarray, list]:
+    """The end-to-end matrix and the prefixes of :func:`_prefixes`, without input checks (hot loops)."""
+    P = _prefixes(weights)
+    return (weights[-1] if P[-1] is None else weights[-1] @ P[-1]), P
+
+
+def _backward(weights: list[np.ndarray], G: np.ndarray, prefixes: list) -> list[np.ndarray]:
+    """The layer gradients from ``G`` and the prefixes, without input checks (hot loops): 2(N - 1)
+    products, back-propagating ``(W_N ... W_{j+1})^T G`` from the top layer down."""
+    N = len(weights)
+    grads = [None] * N
+    A = G
+    for j in range(N - 1, 0, -1):
+        grads[j] = A @ prefixes[j].T
+        A = weights[j].T @ A
+    grads[0] = A  # the first layer is fed the identity: no product needed
+    return grads
+
+
 def end_to_end(weights) -> np.ndarray:
     r"""Return the end-to-end matrix $W = W_N W_{N-1} \cdots W_1$ [ACH18].
 
@@ -70,15 +89,7 @@ def layer_gradients(weights, grad) -> list[np.ndarray]:
             f"the gradient G = grad l(W) must have the shape of the end-to-end matrix W = W_N...W_1, "
             f"{shape}; got {G.shape}"
         )
-    N = len(layers)
-    prefixes = _prefixes(layers)  # prefixes[j] = W_j ... W_1 (0-based: the input of layer j + 1)
-    grads = [None] * N
-    A = G  # (W_N ... W_{j+1})^T G, built from the top layer down
-    for j in range(N - 1, 0, -1):
-        grads[j] = A @ prefixes[j].T
-        A = layers[j].T @ A
-    grads[0] = A  # the prefix of the first layer is the identity: no product needed
-    return grads
+    return _backward(layers, G, _prefixes(layers))
 
 
 def balancedness_matrices(weights) -> list[np.ndarray]:

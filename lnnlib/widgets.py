@@ -42,7 +42,7 @@ from .dynamics import preconditioner
 from .init import balanced_init, gaussian_init, identity_init, near_zero_init
 from .losses import LpRegressionLoss
 from .metrics import effective_rank, reconstruction_error
-from .network import balancedness_gaps, end_to_end
+from .network import _backward, _forward, balancedness_gaps, end_to_end
 
 __all__ = [
     "Demo",
@@ -354,7 +354,7 @@ def _int_slider(description, value, lo, hi, step=1, continuous=False):
 
 
 def _descend(layers, loss_and_gradient, lr, steps, *, record_every=10, tol=None, record=None, progress=None):
-    r"""Run $W_j \leftarrow W_j - \eta\, (W_N \cdots W_{j+1})^\top G\, (W_{j-1} \cdots W_1)^\top$ [ACH18, eq. (4)].
+    r"""Run $W_j \leftarrow W_j - \eta\, (W_N \cdots W_{j+1})^\top G\, (W_{j-1} \cdots W_1)^\top$ [ACH18].
 
     The same steps as :func:`lnnlib.gradient_descent`, without its per-step input checks (the demos
     call it with layers they built themselves), so that a demo's run takes tenths of a second.
@@ -364,17 +364,12 @@ def _descend(layers, loss_and_gradient, lr, steps, *, record_every=10, tol=None,
     Returns ``(layers, losses, diverged)``: the last layers, the loss before each step taken and after
     the last, and ``None`` or the step at which the loss became non-finite or grew by 1e8.
     """
-    N = len(layers)
-    eye = np.eye(layers[0].shape[1])
     losses = []
     diverged = None
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         for t in range(steps + 1):
-            prefixes = [eye]  # prefixes[j] = W_j ... W_1, the input that layer j + 1 sees
-            for Wj in layers[:-1]:
-                prefixes.append(Wj @ prefixes[-1])
             try:
-                W = layers[-1] @ prefixes[-1]
+                W, prefixes = _forward(layers)
                 value, G = loss_and_gradient(W)
             except FloatingPointError:
                 value, G = math.inf, None
@@ -389,16 +384,11 @@ def _descend(layers, loss_and_gradient, lr, steps, *, record_every=10, tol=None,
                     progress(t / max(steps, 1))
             if done:
                 break
-            A = G  # (W_N ... W_{j+1})^T G, built from the top layer down
-            new = [None] * N
             try:
-                for j in range(N - 1, -1, -1):
-                    new[j] = layers[j] - lr * (A @ prefixes[j].T)
-                    A = layers[j].T @ A
+                layers = [Wj - lr * g for Wj, g in zip(layers, _backward(layers, G, prefixes), strict=True)]
             except FloatingPointError:
                 diverged = t + 1
                 break
-            layers = new
     return layers, np.array(losses), diverged
 
 
