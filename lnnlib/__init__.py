@@ -7,335 +7,68 @@ topic: ``intro`` (00-01), ``symbolic`` and ``fields`` (02-04), ``convergence``, 
 and ``acceleration`` (05-06), ``completion`` and ``sensing`` (07-09), ``widgets`` (10).
 """
 
-from .acceleration import (
-    METHODS,
-    GridResult,
-    compare_methods,
-    lr_grid,
-    plot_best_curves,
-    single_output_preconditioned_gradient,
-    small_start,
-    two_example_problem,
+# Each module declares its public names in its own __all__; this package re-exports exactly those,
+# so the list of public names is written once, beside the code it names.
+from . import (
+    acceleration,
+    completion,
+    convergence,
+    data,
+    dynamics,
+    fields,
+    init,
+    intro,
+    losses,
+    metrics,
+    network,
+    notebook,
+    optimizers,
+    sensing,
+    symbolic,
+    train,
+    widgets,
 )
-from .completion import (
-    PAPER_TABLE,
-    CompletionResult,
-    NotConvergedError,
-    NuclearNormResult,
-    complete_matrix,
-    completion_gradient,
-    completion_loss,
-    completion_problem,
-    completion_table,
-    error_vs_init_scale,
-    format_completion_table,
-    init_scale_sweep,
-    low_rank_matrix,
-    nuclear_norm,
-    nuclear_norm_minimization,
-    plot_error_vs_init_scale,
-    plot_singular_values,
-    plot_spectra,
-    sample_mask,
-    summarize_completion_table,
-)
-from .convergence import (
-    FULL_EXPERIMENT,
-    ConvergenceExperiment,
-    balancedness_delta,
-    batched_gd_iterations,
-    convergence_experiment,
-    deficiency_margin,
-    hessian_at_zero,
-    negative_eigenvalue_target,
-    plot_convergence_experiment,
-    psd_loss_floor,
-    rate_bound,
-    theorem_constants,
-    unbalanced_init,
-)
-from .data import (
-    GAS_NAMES,
-    GAS_SENSOR_FEATURES,
-    diabetes_regression,
-    load_gas_sensor_drift,
-    parse_gas_sensor_lines,
-    preprocess,
-    standardize,
-)
-from .dynamics import (
-    preconditioned_gradient,
-    preconditioner,
-    preconditioner_eigenvalues,
-    psd_power,
-    singular_value_velocity,
-)
-from .fields import (
-    annular_sector_path,
-    circle_loop_integral,
-    layerwise_end_to_end_velocity,
-    linear_loss_loop_integral,
-    loop_integral,
-    numeric_curl,
-    plot_field,
-    plot_preconditioner_action,
-    single_output_field,
-    single_output_preconditioner,
-)
-from .init import (
-    balanced_factorization,
-    balanced_init,
-    gaussian_init,
-    identity_init,
-    near_zero_init,
-)
-from .intro import (
-    FlowTrajectory,
-    diagonal_network_gd,
-    finite_difference_layer_gradients,
-    gd_flow_deviation,
-    gradient_flow,
-    least_squares_gd_limit,
-    legendre_features,
-    loglog_slope,
-    minimum_l1_interpolant,
-    polynomial_errors,
-    polynomial_fit,
-    polynomial_predict,
-)
-from .losses import (
-    L2Loss,
-    Loss,
-    LpRegressionLoss,
-    whiten,
-)
-from .metrics import (
-    effective_rank,
-    reconstruction_error,
-    singular_values,
-)
-from .network import (
-    balancedness_gaps,
-    balancedness_matrices,
-    end_to_end,
-    layer_gradients,
-)
-from .notebook import (
-    setup_notebook,
-    verdict,
-)
-from .optimizers import (
-    adadelta,
-    adadelta_step,
-    adagrad,
-    adagrad_step,
-)
-from .sensing import (
-    SensingLoss,
-    diagonal_sensing_descent,
-    one_entry_partner,
-    schatten_quasi_norm,
-    separation_antiderivative,
-)
-from .symbolic import (
-    NoncommutativeLayers,
-    annular_sector_loop_integral,
-    balanced_rewrite,
-    balancedness_velocity,
-    cayley_orthogonal,
-    curl_closed_form,
-    end_to_end_velocity_words,
-    exact_balanced_layers,
-    exact_end_to_end,
-    exact_end_to_end_velocity,
-    exact_layer_gradients,
-    exact_preconditioned_gradient,
-    exact_psd_power,
-    explicit_layers,
-    gradient_matrix,
-    is_gradient_of,
-    matrix_layer_symbols,
-    matrix_to_noncommutative,
-    name_blocks,
-    nc_transpose,
-    noncommutative_layers,
-    rational_orthogonal,
-    sector_curl_integral,
-    symbolic_curl,
-    symbolic_layer_gradients,
-    symbolic_single_output_field,
-)
-from .train import (
-    Trajectory,
-    end_to_end_descent,
-    gradient_descent,
-)
-from .widgets import (
-    Demo,
-    acceleration_demo,
-    balancedness_demo,
-    completion_trajectory,
-    lp_minimum,
-    matrix_completion_demo,
-    preconditioner_demo,
-)
+from .acceleration import *  # noqa: F403
+from .completion import *  # noqa: F403
+from .convergence import *  # noqa: F403
+from .data import *  # noqa: F403
+from .dynamics import *  # noqa: F403
+from .fields import *  # noqa: F403
+from .init import *  # noqa: F403
+from .intro import *  # noqa: F403
+from .losses import *  # noqa: F403
+from .metrics import *  # noqa: F403
+from .network import *  # noqa: F403
+from .notebook import *  # noqa: F403
+from .optimizers import *  # noqa: F403
+from .sensing import *  # noqa: F403
+from .symbolic import *  # noqa: F403
+from .train import *  # noqa: F403
+from .widgets import *  # noqa: F403
 
 __version__ = "0.1.0"
 
+# In course order: core first, then one module per notebook topic.
 __all__ = [
-    # network
-    "end_to_end",
-    "layer_gradients",
-    "balancedness_gaps",
-    "balancedness_matrices",
-    # init
-    "gaussian_init",
-    "near_zero_init",
-    "identity_init",
-    "balanced_init",
-    "balanced_factorization",
-    # losses
-    "Loss",
-    "L2Loss",
-    "LpRegressionLoss",
-    "whiten",
-    # train
-    "Trajectory",
-    "gradient_descent",
-    "end_to_end_descent",
-    # dynamics
-    "psd_power",
-    "preconditioned_gradient",
-    "preconditioner",
-    "preconditioner_eigenvalues",
-    "singular_value_velocity",
-    # metrics
-    "effective_rank",
-    "reconstruction_error",
-    "singular_values",
-    # notebook
-    "setup_notebook",
-    "verdict",
-    # intro
-    "legendre_features",
-    "polynomial_fit",
-    "polynomial_predict",
-    "polynomial_errors",
-    "least_squares_gd_limit",
-    "minimum_l1_interpolant",
-    "diagonal_network_gd",
-    "FlowTrajectory",
-    "gradient_flow",
-    "gd_flow_deviation",
-    "finite_difference_layer_gradients",
-    "loglog_slope",
-    # symbolic
-    "matrix_layer_symbols",
-    "symbolic_layer_gradients",
-    "balancedness_velocity",
-    "explicit_layers",
-    "gradient_matrix",
-    "NoncommutativeLayers",
-    "noncommutative_layers",
-    "matrix_to_noncommutative",
-    "nc_transpose",
-    "balanced_rewrite",
-    "end_to_end_velocity_words",
-    "name_blocks",
-    "cayley_orthogonal",
-    "rational_orthogonal",
-    "exact_psd_power",
-    "exact_balanced_layers",
-    "exact_end_to_end",
-    "exact_layer_gradients",
-    "exact_end_to_end_velocity",
-    "exact_preconditioned_gradient",
-    "symbolic_single_output_field",
-    "symbolic_curl",
-    "curl_closed_form",
-    "annular_sector_loop_integral",
-    "sector_curl_integral",
-    "is_gradient_of",
-    # fields
-    "layerwise_end_to_end_velocity",
-    "single_output_field",
-    "single_output_preconditioner",
-    "numeric_curl",
-    "annular_sector_path",
-    "loop_integral",
-    "circle_loop_integral",
-    "linear_loss_loop_integral",
-    "plot_field",
-    "plot_preconditioner_action",
-    # convergence
-    "deficiency_margin",
-    "balancedness_delta",
-    "theorem_constants",
-    "rate_bound",
-    "hessian_at_zero",
-    "ConvergenceExperiment",
-    "convergence_experiment",
-    "FULL_EXPERIMENT",
-    "batched_gd_iterations",
-    "unbalanced_init",
-    "negative_eigenvalue_target",
-    "psd_loss_floor",
-    "plot_convergence_experiment",
-    # optimizers
-    "adagrad_step",
-    "adadelta_step",
-    "adagrad",
-    "adadelta",
-    # data
-    "diabetes_regression",
-    "standardize",
-    "preprocess",
-    "parse_gas_sensor_lines",
-    "load_gas_sensor_drift",
-    "GAS_SENSOR_FEATURES",
-    "GAS_NAMES",
-    # acceleration
-    "single_output_preconditioned_gradient",
-    "two_example_problem",
-    "METHODS",
-    "GridResult",
-    "lr_grid",
-    "compare_methods",
-    "small_start",
-    "plot_best_curves",
-    # completion
-    "PAPER_TABLE",
-    "CompletionResult",
-    "NuclearNormResult",
-    "NotConvergedError",
-    "low_rank_matrix",
-    "sample_mask",
-    "completion_problem",
-    "completion_loss",
-    "completion_gradient",
-    "nuclear_norm",
-    "nuclear_norm_minimization",
-    "complete_matrix",
-    "completion_table",
-    "summarize_completion_table",
-    "format_completion_table",
-    "init_scale_sweep",
-    "error_vs_init_scale",
-    "plot_error_vs_init_scale",
-    "plot_singular_values",
-    "plot_spectra",
-    # sensing
-    "schatten_quasi_norm",
-    "SensingLoss",
-    "diagonal_sensing_descent",
-    "separation_antiderivative",
-    "one_entry_partner",
-    # widgets
-    "Demo",
-    "completion_trajectory",
-    "lp_minimum",
-    "matrix_completion_demo",
-    "balancedness_demo",
-    "preconditioner_demo",
-    "acceleration_demo",
+    name
+    for module in (
+        network,
+        init,
+        losses,
+        train,
+        dynamics,
+        metrics,
+        notebook,
+        intro,
+        symbolic,
+        fields,
+        convergence,
+        optimizers,
+        data,
+        acceleration,
+        completion,
+        sensing,
+        widgets,
+    )
+    for name in module.__all__
 ]

@@ -67,3 +67,14 @@ def test_code_and_notebooks_pass_ruff():
     for args in (["check", "."], ["format", "--check", "."]):
         done = subprocess.run([sys.executable, "-m", "ruff", *args], cwd=ROOT, capture_output=True, text=True)
         assert done.returncode == 0, f"ruff {' '.join(args)}:\n{done.stdout}{done.stderr}"
+
+
+def test_public_names_are_unique_across_modules():
+    # lnnlib re-exports every module's __all__ with star imports: a name in two modules would shadow silently
+    import lnnlib
+
+    assert len(lnnlib.__all__) == len(set(lnnlib.__all__))
+    contract = """end_to_end layer_gradients balancedness_gaps balanced_init psd_power preconditioned_gradient
+    preconditioner singular_value_velocity effective_rank reconstruction_error nuclear_norm_minimization
+    low_rank_matrix sample_mask complete_matrix""".split()
+    assert set(contract) <= set(lnnlib.__all__)
