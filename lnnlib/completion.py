@@ -773,28 +773,23 @@ def init_scale_sweep(
     return records
 
 
-def error_vs_init_scale(
-    count: int = 2000,
-    depths: Sequence[int] = (2, 3, 4),
-    init_scales: Sequence[float] = (1e-1, 1e-2, 1e-3, 1e-4),
-    seeds: Sequence[int] = (0,),
-    *,
-    n: int = 100,
-    rank: int = 5,
-    threads: int | None = 1,
-    **descent_options,
-) -> np.ndarray:
-    """Return reconstruction errors, shape ``(len(depths), len(init_scales), len(seeds))``.
+def error_vs_init_scale(records: Sequence[dict]) -> tuple[np.ndarray, list, list, list]:
+    """Arrange the records of :func:`init_scale_sweep` by depth, init scale and seed.
 
-    The errors of :func:`init_scale_sweep` (same arguments) arranged as an array. Runs that hit the step
-    cap raise :class:`NotConvergedError` unless ``strict=False`` is passed.
+    Returns ``(errors, depths, init_scales, seeds)`` with ``errors`` of shape
+    ``(len(depths), len(init_scales), len(seeds))``, each axis in the order the sweep ran it.
     """
-    records = init_scale_sweep(count, depths, init_scales, seeds, n=n, rank=rank, threads=threads, **descent_options)
-    errors = np.zeros((len(depths), len(init_scales), len(seeds)))
+    depths, scales, seeds = ([], [], [])
     for r in records:
-        i, j, k = list(depths).index(r["depth"]), list(init_scales).index(r["init_scale"]), list(seeds).index(r["seed"])
-        errors[i, j, k] = r["error"]
-    return errors
+        for axis, key in ((depths, "depth"), (scales, "init_scale"), (seeds, "seed")):
+            if r[key] not in axis:
+                axis.append(r[key])
+    errors = np.full((len(depths), len(scales), len(seeds)), np.nan)
+    for r in records:
+        errors[depths.index(r["depth"]), scales.index(r["init_scale"]), seeds.index(r["seed"])] = r["error"]
+    if np.isnan(errors).any():
+        raise ValueError("the records do not cover every (depth, init scale, seed) combination of the sweep")
+    return errors, depths, scales, seeds
 
 
 def plot_error_vs_init_scale(ax, init_scales, errors, depths, *, title: str | None = None):

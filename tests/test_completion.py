@@ -315,9 +315,15 @@ def test_completion_table_records_and_format():
     assert text.count("\n") == 3 and "depth 3" in text
 
 
-def test_error_vs_init_scale_shape():
-    errs = L.error_vs_init_scale(250, depths=(2, 3), init_scales=(1e-2, 1e-3), seeds=(0,), n=30, rank=2, lr=2.0)
+def test_error_vs_init_scale_arranges_the_sweep():
+    recs = L.init_scale_sweep(250, depths=(2, 3), init_scales=(1e-2, 1e-3), seeds=(0,), n=30, rank=2, lr=2.0)
+    errs, depths, scales, seeds = L.error_vs_init_scale(recs)
     assert errs.shape == (2, 2, 1) and np.all(errs > 0)
+    assert (depths, scales, seeds) == ([2, 3], [1e-2, 1e-3], [0])
+    for r in recs:
+        assert errs[depths.index(r["depth"]), scales.index(r["init_scale"]), 0] == r["error"]
+    with pytest.raises(ValueError, match="do not cover every"):
+        L.error_vs_init_scale(recs[:-1])
 
 
 def test_nuclear_norm_vs_eigenvalues():
@@ -358,8 +364,6 @@ def test_init_scale_sweep_records_match_the_table_instance_and_a_direct_run():
         q = s / s.sum()
         assert np.isclose(r["effective_rank"], np.exp(-np.sum(q[q > 0] * np.log(q[q > 0]))), rtol=1e-9)
         assert np.isclose(r["error"], np.sum((r["W"] - r["M"]) ** 2) / np.sum(r["M"] ** 2), rtol=1e-12)
-    errs = L.error_vs_init_scale(250, depths=(2,), init_scales=(1e-2, 1e-3), seeds=(1,), **kw)
-    np.testing.assert_array_equal(errs[0, :, 0], [r["error"] for r in recs])
 
 
 def test_format_completion_table_names_the_lecture():

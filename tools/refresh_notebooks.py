@@ -3,8 +3,8 @@
     python tools/refresh_notebooks.py                      # every notebook
     python tools/refresh_notebooks.py notebooks/03_*.ipynb # some
 
-Widget state (`metadata.widgets`, the demos' PNG frames: about 0.5 MB per run) is dropped: the demos
-are rebuilt when the notebook runs, and nbval does not compare it.
+Widget state (`metadata.widgets`, the demos' PNG frames: about 0.5 MB per run) and the cells' execution
+timestamps are dropped: the demos are rebuilt when the notebook runs, and nbval compares neither.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ def refresh(path: pathlib.Path) -> float:
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
     nb.metadata.pop("widgets", None)
+    for cell in nb.cells:  # execution timestamps only make every refresh a diff
+        cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
     return seconds
 
