@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from ._validation import check_positive
 
-__all__ = ["setup_notebook", "verdict"]
+__all__ = ["setup_notebook", "verdict", "claim"]
 
 _limits = None
 
@@ -61,3 +61,11 @@ def verdict(label: str, error: float, tol: float) -> str:
         shown = f"< 1e{int(np.floor(np.log10(error))) + 1:d}"
     mantissa, exponent = f"{tol:.0e}".split("e")
     return f"{status}  {label}: max error {shown} (tolerance {mantissa}e{int(exponent)})"
+
+
+def claim(label: str, holds: bool) -> str:
+    """Return ``"PASS  label"`` or ``"FAIL  label"``: the verdict line of a check that compares quantities
+    (an inequality, an ordering) rather than measuring an error against a tolerance (see :func:`verdict`)."""
+    if not isinstance(holds, (bool, np.bool_)):
+        raise ValueError(f"a claim holds or not: pass a bool, not {type(holds).__name__} ({holds!r})")
+    return f"{'PASS' if holds else 'FAIL'}  {label}"

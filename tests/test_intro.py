@@ -342,3 +342,10 @@ def test_verdict_strings():
             L.verdict("e", bad, 1.0)
     with pytest.raises(ValueError, match="tolerance"):
         L.verdict("f", 1.0, 0.0)
+
+
+def test_claim_strings():
+    assert L.claim("depth 3 recovers", True) == "PASS  depth 3 recovers"
+    assert L.claim("depth 2 recovers", np.bool_(False)) == "FAIL  depth 2 recovers"
+    with pytest.raises(ValueError, match="pass a bool"):
+        L.claim("an array is not a verdict", np.array([True, False]))
