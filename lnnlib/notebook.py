@@ -1,4 +1,25 @@
-"""One call at the top of every notebook: pinned BLAS threads, quiet warnings, readable figures."""
+'''One call at the top of every notebook, and the one rule for what a notebook prints.
+
+The rule (portable outputs). Notebooks are regression tests: nbval compares their stored text exactly, on
+every machine. The last digits of a floating-point result change with the CPU (OpenBLAS picks a kernel per
+CPU, numpy dispatches SIMD loops per CPU), so a notebook never prints a rounding-level digit, and never a
+bucket (such as a power of ten) that a rounding-level change can move a number across:
+
+- :func:`verdict` prints PASS/FAIL and the tolerance. The measured error is printed only when it is a
+  result, not rounding noise (``show=True``, e.g. an O(eta) drift or a truncation error), and then with
+  two significant digits, which a relative change of 1e-12 cannot move except by a coincidence that the
+  portability check (``tools/check_portability.py``) would catch. A FAIL always prints the measured error.
+- :func:`claim` prints PASS/FAIL of a comparison (an inequality between results, far from a tie).
+- :func:`fmt` prints a number with a fixed count of significant digits, and prints numbers below a stated
+  noise floor as ``0 (< floor)``: quantities that are exactly zero in exact arithmetic (an integral around
+  a closed loop of a gradient field, the balancedness gap of the identity) are rounding noise whose size
+  depends on the machine; the floor must sit orders of magnitude above that noise and below any value the
+  quantity takes when it is not zero.
+
+A verdict can still fail: the tolerance is set from an error analysis (rounding accumulates to about
+1e-16 times the sizes and the number of operations involved; a finite difference with step h errs by
+about h^2 + 1e-16/h), and a wrong formula errs by orders of magnitude more.
+'''
 
 from __future__ import annotations
 
@@ -11,7 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from ._validation import check_positive
 
-__all__ = ["setup_notebook", "verdict", "claim"]
+__all__ = ["setup_notebook", "verdict", "claim", "fmt"]
 
 _limits = None
 
@@ -35,32 +56,52 @@ def setup_notebook(threads: int = 1) -> None:
     the machine's core count.
     """
     global _limits
-    _limits = threadpool_limits(limits=threads)
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
+        raise ValueError(f"threads must be a positive integer (BLAS threads); got {threads!r}")
+    _limits = threadpool_limits(limits=int(threads))
     _inline_figures()
     np.set_printoptions(precision=4, suppress=True, linewidth=110)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     mpl.rcParams.update({"figure.figsize": (6.4, 4.0), "figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3})
 
 
-def verdict(label: str, error: float, tol: float) -> str:
-    r"""Return ``"PASS  label: max error < 1e-15 (tolerance 1e-10)"`` (or ``FAIL``) for a numeric check.
+def _real(x, name: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise ValueError(f"{name} must be a real number; got {x!r}")
+    return float(x)
 
-    The error is reported as the power of ten just above it (at least ``1e-15``), not with its digits: the
-    last digits of a rounding-level error, and whether it is exactly 0, change with the BLAS library and the
-    machine, and notebooks compare text exactly.
+
+def _sig(x: float, digits: int) -> str:
+    """``x`` with ``digits`` significant digits: 0.034, 4.5, 6.3e+02, 2.1e-05."""
+    return f"{x:.{digits}g}"
+
+
+def _tol(tol: float) -> str:
+    mantissa, exponent = f"{tol:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def verdict(label: str, error: float, tol: float, *, show: bool = False) -> str:
+    r"""Return the verdict line of a numeric check: ``"PASS  label: max error <= 1e-10"`` or ``"FAIL ..."``.
+
+    The check passes when ``error <= tol``. A passing line shows the tolerance, not the measured error:
+    for a check that holds in exact arithmetic the error is rounding noise, whose digits (and power of
+    ten) differ between CPUs. With ``show=True`` the measured error is shown with two significant digits,
+    ``"PASS  label: max error 3.2e-03 <= 1e-2"``; use it only where the error is itself a result
+    (a discretization or truncation error, a drift of order eta), never where it is rounding noise.
+    A failing line always shows the measured error: ``"FAIL  label: max error 4.1e-05 > 1e-10"``.
     """
     tol = check_positive(tol, "the tolerance")
-    if isinstance(error, bool) or not isinstance(error, numbers.Real) or np.isnan(error) or error < 0:
+    error = _real(error, "the error")
+    if np.isnan(error) or error < 0:
         raise ValueError(f"the error must be a nonnegative number; got {error!r}")
-    status = "PASS" if error <= tol else "FAIL"
-    if error < 1e-15:  # exact zeros and rounding-level errors: which one occurs depends on the machine
-        shown = "< 1e-15"
-    elif not np.isfinite(error):
-        shown = "= inf"
-    else:
-        shown = f"< 1e{int(np.floor(np.log10(error))) + 1:d}"
-    mantissa, exponent = f"{tol:.0e}".split("e")
-    return f"{status}  {label}: max error {shown} (tolerance {mantissa}e{int(exponent)})"
+    if not isinstance(show, (bool, np.bool_)):
+        raise ValueError(f"show must be True or False; got {show!r}")
+    measured = "inf" if np.isinf(error) else f"{error:.1e}"
+    if error <= tol:
+        shown = f"{measured} <= {_tol(tol)}" if show else f"<= {_tol(tol)}"
+        return f"PASS  {label}: max error {shown}"
+    return f"FAIL  {label}: max error {measured} > {_tol(tol)}"
 
 
 def claim(label: str, holds: bool) -> str:
@@ -69,3 +110,23 @@ def claim(label: str, holds: bool) -> str:
     if not isinstance(holds, (bool, np.bool_)):
         raise ValueError(f"a claim holds or not: pass a bool, not {type(holds).__name__} ({holds!r})")
     return f"{'PASS' if holds else 'FAIL'}  {label}"
+
+
+def fmt(x: float, digits: int = 2, *, zero_below: float | None = None) -> str:
+    """Return ``x`` printed with ``digits`` significant digits, or ``"0 (< 1e-12)"`` when ``|x|`` is below
+    the noise floor ``zero_below``.
+
+    Use the floor for quantities that vanish in exact arithmetic: their computed value is rounding noise
+    (about 1e-16 times the sizes involved), whose digits and sign differ between CPUs. Choose it orders of
+    magnitude above that noise and below every value the quantity takes when it does not vanish.
+    """
+    x = _real(x, "the number to print")
+    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or not 1 <= digits <= 15:
+        raise ValueError(f"digits must be an integer from 1 to 15 (significant digits); got {digits!r}")
+    if zero_below is not None:
+        floor = check_positive(zero_below, "the noise floor zero_below")
+        if abs(x) < floor:
+            return f"0 (< {_tol(floor)})"
+    if not np.isfinite(x):
+        return str(x)
+    return _sig(x, int(digits))

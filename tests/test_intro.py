@@ -134,8 +134,13 @@ def test_diagonal_network_one_step_is_a_gradient_step_by_finite_differences():
     u1, v1 = u - lr * gu, v - lr * gv
     w, losses = L.diagonal_network_gd(X, y, alpha, lr, 1)
     assert relative_error(w, u1 * u1 - v1 * v1) < 1e-8
+    # The loss at the start is the same formula evaluated twice: rounding, about 1e-16 times its size.
     assert abs(losses[0] - _diag_loss(X, y, u, v)) < 1e-12
-    assert abs(losses[1] - _diag_loss(X, y, u1, v1)) < 1e-12
+    # The reference step uses central differences with h = 1e-6: their error is rounding, eps |loss| / h ~ 1e-10,
+    # plus truncation, h^2 |loss"'| ~ 1e-12. The step multiplies it by lr = 0.01 (~1e-12 in u1, v1), and the loss
+    # at the new point moves by |grad| (here < 10) times that: ~1e-11. 1e-9 bounds it with a margin; a wrong
+    # gradient (a sign, a factor 2) moves the loss by about lr |grad|^2 ~ 1e-2.
+    assert abs(losses[1] - _diag_loss(X, y, u1, v1)) < 1e-9
 
 
 def test_diagonal_network_init_scale_selects_l1_or_l2_interpolant():
@@ -332,16 +337,44 @@ def test_loglog_slope_bad_inputs(x, y, message):
 
 
 def test_verdict_strings():
-    assert L.verdict("a", 3.1e-16, 1e-10) == "PASS  a: max error < 1e-15 (tolerance 1e-10)"
-    assert L.verdict("b", 0.0, 1e-6) == "PASS  b: max error < 1e-15 (tolerance 1e-6)"
-    assert L.verdict("b", 4e-17, 1e-6) == "PASS  b: max error < 1e-15 (tolerance 1e-6)"
-    assert L.verdict("c", 2e-3, 1e-6).startswith("FAIL  c: max error < 1e-2")
-    assert L.verdict("d", float("inf"), 1.0).startswith("FAIL  d: max error = inf")
-    for bad in (-1.0, float("nan"), "x"):
+    # a pass shows the tolerance, never the digits (or the power of ten) of a rounding-level error
+    assert L.verdict("a", 3.1e-16, 1e-10) == "PASS  a: max error <= 1e-10"
+    assert L.verdict("a", 3.1e-13, 1e-10) == L.verdict("a", 0.0, 1e-10)
+    assert L.verdict("b", 2e-3, 1e-2, show=True) == "PASS  b: max error 2.0e-03 <= 1e-2"
+    # a failure always shows the measured error
+    assert L.verdict("c", 2e-3, 1e-6) == "FAIL  c: max error 2.0e-03 > 1e-6"
+    assert L.verdict("c", 2e-3, 1e-6, show=True) == "FAIL  c: max error 2.0e-03 > 1e-6"
+    assert L.verdict("d", float("inf"), 1.0) == "FAIL  d: max error inf > 1e0"
+    assert L.verdict("e", 1e-10, 1e-10).startswith("PASS")  # the tolerance itself passes
+    for bad in (-1.0, float("nan")):
         with pytest.raises(ValueError, match="nonnegative"):
+            L.verdict("e", bad, 1.0)
+    for bad in ("x", None, True, 1j):
+        with pytest.raises(ValueError, match="real number"):
             L.verdict("e", bad, 1.0)
     with pytest.raises(ValueError, match="tolerance"):
         L.verdict("f", 1.0, 0.0)
+    with pytest.raises(ValueError, match="show"):
+        L.verdict("f", 1.0, 2.0, show="yes")
+
+
+def test_fmt_prints_stable_digits_and_noise_as_zero():
+    assert L.fmt(0.034123) == "0.034"
+    assert L.fmt(633.2) == "6.3e+02"
+    assert L.fmt(0.29701, 4) == "0.297"
+    assert L.fmt(-2.4e-5, 1) == "-2e-05"
+    # below the noise floor neither the sign nor the digits of rounding noise are printed
+    assert L.fmt(3e-17, zero_below=1e-12) == "0 (< 1e-12)"
+    assert L.fmt(-3e-17, zero_below=1e-12) == "0 (< 1e-12)"
+    assert L.fmt(0.0, zero_below=1e-12) == L.fmt(4e-13, zero_below=1e-12)
+    assert L.fmt(2e-12, zero_below=1e-12) == "2e-12"
+    assert L.fmt(float("inf")) == "inf"
+    assert L.fmt(float("nan"), zero_below=1e-12) == "nan"  # NaN is shown, never hidden as 0
+    for args, message in [(("x",), "real number"), ((1.0, 0), "digits"), ((1.0, 2.5), "digits"), ((1.0, True), "digits")]:
+        with pytest.raises(ValueError, match=message):
+            L.fmt(*args)
+    with pytest.raises(ValueError, match="noise floor"):
+        L.fmt(1.0, zero_below=-1.0)
 
 
 def test_claim_strings():
