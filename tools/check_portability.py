@@ -76,8 +76,8 @@ def run(python: str, name: str, extra: dict[str, str], targets: list[str]) -> di
         total: dict[str, int] = {}
         if report.exists():
             for case in ET.parse(report).getroot().iter("testcase"):
-                file = (case.get("file") or case.get("classname", "?").replace(".", "/")).split("::")[0]
-                key = file if file.startswith("notebooks") else "tests/ (unit)"
+                where = case.get("file") or case.get("classname", "?")  # notebooks.03_x.ipynb or tests.test_x
+                key = where.replace(".", "/", 1) if where.endswith(".ipynb") else "tests/ (unit)"
                 total[key] = total.get(key, 0) + 1
                 if case.find("failure") is not None or case.find("error") is not None:
                     failed.setdefault(key, []).append(case.get("name", "?"))
