@@ -1,0 +1,148 @@
+r"""Feedback on the course's exercises: "correct", "not attempted yet", or what is wrong and a hint.
+
+Every exercise of notebook NN has a checker in ``lnnlib.exercises.nbNN`` (``from lnnlib.exercises import nb03
+as ex``; ``print(ex.check_...(answer))``). A checker never raises on a student's answer and never prints the
+expected answer: it returns one line of feedback, built with the three tools below.
+
+- :func:`check_array` compares an array with the expected one, recognizes the typical mistakes it is given
+  (each a wrong answer computed the wrong way, with its hint), and names a wrong shape, NaN or junk.
+- :func:`check_number` does the same for one number.
+- :func:`check_choice` checks a multiple-choice answer and gives the hint of each wrong option.
+
+An answer that is still the stub's ``...`` (or holds one) gets ``"not attempted yet"``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["NOT_ATTEMPTED", "is_unattempted", "check_array", "check_number", "check_choice"]
+
+NOT_ATTEMPTED = "not attempted yet"
+
+
+def _label(exercise: str) -> str:
+    if not isinstance(exercise, str) or not exercise:
+        raise ValueError(f"the exercise label must be a non-empty string such as '3.2'; got {exercise!r}")
+    return f"Exercise {exercise}"
+
+
+def is_unattempted(answer) -> bool:
+    """Return True when ``answer`` is the stub's placeholder ``...`` or a container holding one."""
+    if answer is Ellipsis:
+        return True
+    if isinstance(answer, (list, tuple)):
+        return any(is_unattempted(a) for a in answer)
+    if isinstance(answer, Mapping):
+        return any(is_unattempted(a) for a in answer.values())
+    return False
+
+
+def _as_array(answer) -> np.ndarray | str:
+    """The answer as a float array, or a sentence saying why it is not one."""
+    try:
+        A = np.asarray(answer)
+    except (TypeError, ValueError):
+        return f"your answer ({type(answer).__name__}) is not an array of numbers"
+    if A.dtype == object or A.dtype.kind not in "biuf":
+        if A.dtype.kind == "c":
+            return "your answer has complex entries; the answer is real"
+        return f"your answer ({type(answer).__name__}) is not an array of numbers"
+    return A.astype(float)
+
+
+def _close(A: np.ndarray, B: np.ndarray, rtol: float, atol: float) -> bool:
+    return A.shape == B.shape and bool(np.allclose(A, B, rtol=rtol, atol=atol))
+
+
+def check_array(
+    exercise: str,
+    answer,
+    expected,
+    *,
+    mistakes: Mapping[str, object] | None = None,
+    what: str = "your answer",
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    ordered: bool = True,
+) -> str:
+    """Return one line of feedback on an array answer.
+
+    ``mistakes`` maps a hint to the value a typical mistake produces ("did you use 2(N-j)/N?": the array
+    computed with the wrong exponent); the first mistake the answer matches gives its hint. With
+    ``ordered=False`` the entries are compared as sorted sets (eigenvalues, singular values).
+    """
+    label = _label(exercise)
+    if is_unattempted(answer):
+        return f"{label}: {NOT_ATTEMPTED} (replace the ... in the cell above, remove the raise, run both cells)"
+    if answer is None:
+        return f"{label}: {what} is None: did the cell above end without computing it (a missing return)?"
+    A = _as_array(answer)
+    if isinstance(A, str):
+        return f"{label}: {A}"
+    E = np.asarray(expected, dtype=float)
+    if not ordered:
+        A, E = np.sort(A.ravel()), np.sort(E.ravel())
+    if A.shape != E.shape:
+        if A.size == E.size:
+            if A.ndim == 2 and A.T.shape == E.shape and _close(A.T, E, rtol, atol):
+                return f"{label}: {what} is transposed: check which index is the row"
+            return f"{label}: {what} has shape {A.shape}, but the answer has shape {E.shape}"
+        return f"{label}: {what} has shape {A.shape} ({A.size} entries), but the answer has shape {E.shape}"
+    if not np.all(np.isfinite(A)):
+        bad = int(np.sum(~np.isfinite(A)))
+        return f"{label}: {what} has {bad} NaN or infinite entries: look for a division by 0 or a log of 0"
+    if _close(A, E, rtol, atol):
+        return f"{label}: correct."
+    for hint, value in (mistakes or {}).items():
+        M = np.asarray(value, dtype=float)
+        if not ordered:
+            M = np.sort(M.ravel())
+        if _close(A, M, rtol, atol):
+            return f"{label}: not right yet: {hint}"
+    if E.ndim == 2 and _close(A, E.T, rtol, atol):
+        return f"{label}: {what} is transposed: check which index is the row"
+    if np.allclose(A, -E, rtol=rtol, atol=atol):
+        return f"{label}: not right yet: {what} has the wrong sign"
+    ratio = np.divide(A, E, out=np.full(E.shape, np.nan), where=np.abs(E) > atol)
+    if np.all(np.isfinite(ratio)) and np.ptp(ratio) <= rtol * 10 * np.max(np.abs(ratio)):
+        return f"{label}: not right yet: {what} is off by a constant factor: check the constants"
+    return f"{label}: not right yet: {what} has the right shape but different values"
+
+
+def check_number(
+    exercise: str,
+    answer,
+    expected: float,
+    *,
+    mistakes: Mapping[str, float] | None = None,
+    what: str = "your answer",
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> str:
+    """Return one line of feedback on a numeric answer (see :func:`check_array`)."""
+    label = _label(exercise)
+    if is_unattempted(answer):
+        return f"{label}: {NOT_ATTEMPTED} (replace the ... in the cell above, remove the raise, run both cells)"
+    if isinstance(answer, bool) or not isinstance(answer, (numbers.Real, np.ndarray)):
+        return f"{label}: {what} should be one number; got {type(answer).__name__}"
+    if np.ndim(answer) != 0:
+        return f"{label}: {what} should be one number; got an array of shape {np.shape(answer)}"
+    return check_array(exercise, float(answer), expected, mistakes=mistakes, what=what, rtol=rtol, atol=atol)
+
+
+def check_choice(exercise: str, answer, correct: str, wrong: Mapping[str, str]) -> str:
+    """Return one line of feedback on a multiple-choice answer: ``wrong`` maps each wrong option to its hint."""
+    label = _label(exercise)
+    if is_unattempted(answer):
+        return f"{label}: {NOT_ATTEMPTED} (set the answer to one of the options, remove the raise, run both cells)"
+    options = sorted({correct, *wrong})
+    key = answer.strip().lower() if isinstance(answer, str) else answer
+    if key == correct:
+        return f"{label}: correct."
+    if key in wrong:
+        return f"{label}: not right yet: {wrong[key]}"
+    return f"{label}: {answer!r} is not one of the options {', '.join(repr(o) for o in options)}"
