@@ -3,7 +3,7 @@ r"""Sympy machinery for the exact side of the course: balancedness, implicit pre
 Three kinds of symbolic objects are used, each where it works best:
 
 * **matrix expressions** (``MatrixSymbol`` with symbolic shapes) for the layer gradients and the
-  conservation law of gradient flow [ACH18, Theorem 1 proof; lecture "Balanced trajectories"];
+  conservation law of gradient flow ([ACH18]; the lecture's "Balanced trajectories" slides);
 * **noncommutative symbols** ``W_j``, ``W_j^T`` for the rewriting that turns the layer-wise
   velocity into the preconditioned end-to-end velocity for any fixed depth (matrix-expression products
   collapse into powers and block ``subs``; plain words of noncommutative symbols rewrite cleanly);
@@ -42,6 +42,7 @@ __all__ = [
     "rational_orthogonal",
     "exact_psd_power",
     "exact_balanced_layers",
+    "exact_aligned_svds",
     "exact_end_to_end",
     "exact_layer_gradients",
     "exact_end_to_end_velocity",
@@ -91,7 +92,7 @@ def balancedness_velocity(weights: Sequence, grads: Sequence, j: int):
     $$\frac{d}{dt} D_j = -\big(g_{j+1}^\top W_{j+1} + W_{j+1}^\top g_{j+1}\big) + g_j W_j^\top + W_j g_j^\top,$$
 
     with ``j`` 1-based ($1 \le j \le N-1$); ``weights`` and ``grads`` are matrix expressions or explicit
-    sympy matrices. The lecture's conservation law [ACH18, Theorem 1] says this is zero.
+    sympy matrices. The lecture's conservation law (gradient flow preserves balancedness, [ACH18]) says this is zero.
     """
     N = len(weights)
     if len(grads) != N:
@@ -249,7 +250,7 @@ def balanced_rewrite(expr, nc: NoncommutativeLayers, direction: str = "around G"
     ``direction="down"`` applies $W_{k+1}^\top W_{k+1} \to W_k W_k^\top$, moving pairs to the first layer:
     $W_1^\top \cdots W_{j-1}^\top W_{j-1} \cdots W_1 \to (W_1^\top W_1)^{j-1}$.
     ``direction="around G"`` rewrites "up" left of the letter $G$ and "down" right of it (words without
-    $G$ are left alone): the normal form of the end-to-end velocity [ACH18, proof of Theorem 1].
+    $G$ are left alone): the normal form of the end-to-end velocity (the implicit preconditioning theorem of [ACH18]).
     Both rules move indices monotonically, so the rewriting terminates.
     """
     N = nc.depth
@@ -364,7 +365,7 @@ def exact_psd_power(M, p) -> sp.Matrix:
 
     Meant for matrices whose eigenvalues sympy finds exactly (integers or rationals, as for
     $W W^\top$ with rational orthogonal frames and integer singular values). Convention $M^0 = I$ even
-    when $M$ is singular, as in the sum of [ACH18, Theorem 1].
+    when $M$ is singular, as in the sum of the implicit preconditioning theorem [ACH18].
 
     Raises
     ------
@@ -388,12 +389,17 @@ def exact_psd_power(M, p) -> sp.Matrix:
     return (P * sp.diag(*[x**q for x in lam]) * P.inv()).applyfunc(sp.expand)
 
 
-def exact_balanced_layers(U, singular_values, V, depth: int) -> list[sp.Matrix]:
-    r"""Return exactly balanced layers whose product is $W = U \Sigma V^\top$ [ACGH19, Procedure 1].
+def exact_balanced_layers(U, singular_values, V, depth: int, hidden=None) -> list[sp.Matrix]:
+    r"""Return exactly balanced layers whose product is $W = U \Sigma V^\top$.
 
-    With $k = $ ``len(singular_values)`` $= \min(d_N, d_0)$ and $S = \mathrm{diag}(s_1..s_k)$:
-    $W_N = U_{:, :k} S^{1/N}$, $W_j = S^{1/N}$ ($1 < j < N$), $W_1 = S^{1/N} V_{:, :k}^\top$; hidden
-    widths are $k$. ``U`` is $d_N \times d_N$ and ``V`` is $d_0 \times d_0$, both orthogonal.
+    With $k = $ ``len(singular_values)`` $= \min(d_N, d_0)$, $R = \mathrm{diag}(s_1..s_k)^{1/N}$ and
+    orthogonal $k \times k$ frames $O_1, \dots, O_{N-1}$ of the hidden spaces (``hidden``; identities by
+    default): $W_1 = O_1 R V_{:, :k}^\top$, $W_j = O_j R O_{j-1}^\top$ ($1 < j < N$),
+    $W_N = U_{:, :k} R O_{N-1}^\top$; hidden widths are $k$. Then
+    $W_{j+1}^\top W_{j+1} = O_j R^2 O_j^\top = W_j W_j^\top$. With the default frames this is the factorization
+    that balanced initialization uses (:func:`lnnlib.balanced_init`); other frames rotate the hidden spaces,
+    so that the middle layers are not diagonal. ``U`` is $d_N \times d_N$ and ``V`` is $d_0 \times d_0$, both
+    orthogonal.
     """
     N = check_depth(depth)
     U = _as_exact_matrix(U, "U")
@@ -407,10 +413,113 @@ def exact_balanced_layers(U, singular_values, V, depth: int) -> list[sp.Matrix]:
         raise ValueError(f"a {U.shape[0]} x {V.shape[0]} matrix has min(d_N, d_0) = {k} singular values; got {len(s)}")
     if any(not x.is_nonnegative for x in s):
         raise ValueError(f"singular values must be nonnegative; got {list(singular_values)}")
+    if hidden is None:
+        frames = [sp.eye(k)] * (N - 1)
+    else:
+        frames = [_as_exact_matrix(O, f"hidden frame O_{j + 1}") for j, O in enumerate(hidden)]
+        if len(frames) != N - 1:
+            raise ValueError(f"depth {N} has {N - 1} hidden spaces: need {N - 1} hidden frames; got {len(frames)}")
+        for j, O in enumerate(frames, start=1):
+            if O.shape != (k, k) or sp.simplify(O.T * O - sp.eye(k)) != sp.zeros(k, k):
+                raise ValueError(f"hidden frame O_{j} must be an orthogonal {k} x {k} matrix (O^T O = I)")
     root = sp.diag(*[x ** sp.Rational(1, N) for x in s])
     if N == 1:
         return [U[:, :k] * sp.diag(*s) * V[:, :k].T]
-    return [root * V[:, :k].T] + [root] * (N - 2) + [U[:, :k] * root]
+    outer = [V[:, :k]] + frames + [U[:, :k]]  # the frames O_0 = V, O_1, ..., O_N = U around each layer
+    return [outer[j + 1] * root * outer[j].T for j in range(N)]
+
+
+def _is_zero(x) -> bool:
+    return sp.simplify(sp.expand(x)) == 0
+
+
+def _complete_orthonormal(columns: list[sp.Matrix], dim: int) -> list[sp.Matrix]:
+    """Extend orthonormal exact columns to an orthonormal basis of R^dim (Gram-Schmidt on e_1, e_2, ...)."""
+    basis = list(columns)
+    for i in range(dim):
+        if len(basis) == dim:
+            break
+        v = sp.zeros(dim, 1)
+        v[i] = 1
+        for u in basis:
+            v = v - u.dot(v) * u
+        v = v.applyfunc(lambda x: sp.radsimp(sp.expand(x)))
+        norm2 = sp.simplify(v.dot(v))
+        if norm2 != 0:
+            n = sp.sqrt(norm2)
+            basis.append(v.applyfunc(lambda x, n=n: sp.radsimp(x / n)))
+    return basis
+
+
+def exact_aligned_svds(layers: Sequence[sp.Matrix], V1=None) -> list[tuple[sp.Matrix, sp.Matrix, sp.Matrix]]:
+    r"""Return full SVDs $W_j = U_j S_j V_j^\top$ of exactly balanced layers with $V_{j+1} = U_j$, exactly.
+
+    The inductive construction of the implicit-preconditioning proof: take a full SVD of $W_1$ (``V1``, an
+    orthonormal eigenbasis of $W_1^\top W_1$ with eigenvalues in decreasing order, or computed by sympy
+    when not given: slow when the eigenvalues are radicals); then, given $U_j$, set
+    $V_{j+1} := U_j$. Balancedness gives $(W_{j+1}U_j)^\top (W_{j+1}U_j) = U_j^\top W_j W_j^\top U_j = S_j S_j^\top$,
+    so the columns of $W_{j+1}V_{j+1}$ are orthogonal with norms $\sigma_1, \dots, \sigma_k, 0, \dots$: the
+    nonzero ones, divided by their norms ($W_{j+1}V_{j+1}S_{j+1}^+$), are the first $k$ columns of
+    $U_{j+1}$, completed to an orthonormal basis by Gram-Schmidt. Returns ``[(U_1, S_1, V_1), ...]`` with
+    $S_j$ of the shape of $W_j$, $\sigma_1..\sigma_k$ on its diagonal.
+
+    One orthonormal eigenbasis $Q_j$ of $W_j W_j^\top = W_{j+1}^\top W_{j+1}$ used on both sides
+    ($U_j = V_{j+1} = Q_j$) does *not* work in general: for $W_1 = I$, $W_2$ a rotation, $Q_1 = Q_2 = I$
+    would make $W_2$ diagonal.
+
+    Raises
+    ------
+    ValueError
+        If the layers do not chain or are not exactly balanced ($W_{j+1}^\top W_{j+1} \ne W_j W_j^\top$), or
+        ``V1`` is not orthogonal or does not diagonalize $W_1^\top W_1$ with decreasing eigenvalues.
+    """
+    layers = [_as_exact_matrix(Wj, f"layer W_{j + 1}") for j, Wj in enumerate(layers)]
+    exact_end_to_end(layers)  # checks that the shapes chain
+    for j in range(len(layers) - 1):
+        D = layers[j + 1].T * layers[j + 1] - layers[j] * layers[j].T
+        if any(not _is_zero(x) for x in D):
+            raise ValueError(
+                f"layers W_{j + 1} and W_{j + 2} are not balanced: W_{j + 2}^T W_{j + 2} != W_{j + 1} W_{j + 1}^T"
+            )
+    W1 = layers[0]
+    if V1 is None:
+        eig = (W1.T * W1).eigenvects()  # (eigenvalue, multiplicity, eigenvectors)
+        eig.sort(key=lambda e: float(sp.N(e[0], 30)), reverse=True)  # largest first: nonzero singular values first
+        V_cols = [v for _, _, vecs in eig for v in sp.GramSchmidt(vecs, orthonormal=True)]
+        V = sp.Matrix.hstack(*[v.applyfunc(sp.radsimp) for v in V_cols])
+    else:
+        V = _as_exact_matrix(V1, "V1")
+        d0 = W1.shape[1]
+        if V.shape != (d0, d0) or any(not _is_zero(x) for x in V.T * V - sp.eye(d0)):
+            raise ValueError(f"V1 must be an orthogonal {d0} x {d0} matrix (V1^T V1 = I)")
+        D = V.T * W1.T * W1 * V
+        lam = [sp.N(D[i, i], 30) for i in range(d0)]
+        if any(not _is_zero(D[i, k]) for i in range(d0) for k in range(d0) if i != k) or any(
+            a < b for a, b in zip(lam[:-1], lam[1:], strict=True)
+        ):
+            raise ValueError("V1 must diagonalize W_1^T W_1 with eigenvalues in decreasing order")
+    out = []
+    for Wj in layers:
+        d_out, d_in = Wj.shape
+        M = Wj * V
+        cols, sigma = [], []
+        for i in range(d_in):
+            c = M[:, i].applyfunc(sp.expand)
+            norm2 = sp.simplify(c.dot(c))
+            if norm2 == 0:
+                continue
+            if len(sigma) < i:  # balanced layers have their nonzero columns first (S_j S_j^T = diag)
+                raise ValueError(f"layer W_{len(out) + 1}: the construction found a nonzero column after a zero one")
+            s_i = sp.sqrt(norm2)
+            sigma.append(s_i)
+            cols.append(c.applyfunc(lambda x, s_i=s_i: sp.radsimp(x / s_i)))
+        U = sp.Matrix.hstack(*_complete_orthonormal(cols, d_out))
+        S = sp.zeros(d_out, d_in)
+        for i, s_i in enumerate(sigma):
+            S[i, i] = s_i
+        out.append((U, S, V))
+        V = U
+    return out
 
 
 def exact_end_to_end(layers: Sequence[sp.Matrix]) -> sp.Matrix:
@@ -429,7 +538,7 @@ def exact_end_to_end(layers: Sequence[sp.Matrix]) -> sp.Matrix:
 
 
 def exact_layer_gradients(layers: Sequence[sp.Matrix], G) -> list[sp.Matrix]:
-    r"""Return $(W_N \cdots W_{j+1})^\top G (W_{j-1} \cdots W_1)^\top$, $j = 1..N$, exactly [ACH18, eq. (4)]."""
+    r"""Return $(W_N \cdots W_{j+1})^\top G (W_{j-1} \cdots W_1)^\top$, $j = 1..N$, exactly (the layer gradients)."""
     W = exact_end_to_end(layers)
     G = _as_exact_matrix(G, "G")
     if G.shape != W.shape:
@@ -456,7 +565,7 @@ def exact_end_to_end_velocity(layers: Sequence[sp.Matrix], G) -> sp.Matrix:
 
 
 def exact_preconditioned_gradient(W, G, depth: int) -> sp.Matrix:
-    r"""Return $\sum_{j=1}^N (W W^\top)^{\frac{N-j}{N}} G (W^\top W)^{\frac{j-1}{N}}$ exactly [ACH18, eq. (7)],
+    r"""Return $\sum_{j=1}^N (W W^\top)^{\frac{N-j}{N}} G (W^\top W)^{\frac{j-1}{N}}$ exactly (the lecture's sum, [ACH18]),
     with the powers from :func:`exact_psd_power`."""
     N = check_depth(depth)
     W = _as_exact_matrix(W, "W")

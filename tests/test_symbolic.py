@@ -258,6 +258,88 @@ def test_exact_theorem_on_balanced_layers(N, dN, d0, s):
         assert np.abs(np.array(a.evalf(), dtype=float) - b).max() < 1e-9
 
 
+# rational rotations and a reflection of the plane (Pythagorean triples): hidden frames that are not diagonal
+HIDDEN2 = [sp.Matrix([[3, -4], [4, 3]]) / 5, sp.Matrix([[5, 12], [12, -5]]) / 13, sp.Matrix([[8, -15], [15, 8]]) / 17]
+
+
+@pytest.mark.parametrize("N, dN, d0, s", [(3, 2, 2, [2, 1]), (4, 2, 3, [3, 2]), (2, 3, 2, [3, 1]), (3, 3, 2, [4, 0])])
+def test_hidden_frames_keep_layers_balanced_and_product(N, dN, d0, s):
+    U, V = L.rational_orthogonal(dN, rng=3), L.rational_orthogonal(d0, rng=4)
+    k = len(s)
+    hidden = HIDDEN2[: N - 1]
+    layers = L.exact_balanced_layers(U, s, V, N, hidden=hidden)
+    for j in range(N - 1):
+        D = layers[j + 1].T * layers[j + 1] - layers[j] * layers[j].T
+        assert D.applyfunc(sp.simplify) == sp.zeros(*D.shape)
+    plain = L.exact_end_to_end(L.exact_balanced_layers(U, s, V, N))
+    assert (L.exact_end_to_end(layers) - plain).applyfunc(sp.simplify) == sp.zeros(dN, d0)
+    if N >= 3:  # the hidden rotations make a middle layer non-diagonal
+        middle = layers[1]
+        assert any(middle[i, m] != 0 for i in range(k) for m in range(k) if i != m)
+    G = sp.Matrix(dN, d0, lambda i, m: (i + 2 * m) % 5 - 2)
+    velocity = L.exact_end_to_end_velocity(layers, G)
+    formula = L.exact_preconditioned_gradient(plain, G, N)
+    assert (velocity + formula).applyfunc(sp.simplify) == sp.zeros(dN, d0)
+
+
+def _check_aligned(layers, svds):
+    assert len(svds) == len(layers)
+    for j, ((U, S, V), W) in enumerate(zip(svds, layers, strict=True)):
+        assert U.shape == (W.shape[0],) * 2 and V.shape == (W.shape[1],) * 2 and S.shape == W.shape
+        for Q in (U, V):
+            assert (Q.T * Q - sp.eye(Q.shape[0])).applyfunc(sp.simplify) == sp.zeros(*Q.shape)
+        assert all(S[i, m] == 0 for i in range(S.shape[0]) for m in range(S.shape[1]) if i != m)
+        assert (U * S * V.T - W).applyfunc(sp.simplify) == sp.zeros(*W.shape)
+        # the diagonal of S_j against numpy's singular values of W_j (an independent computation)
+        diag = np.array([float(S[i, i]) for i in range(min(S.shape))])
+        assert np.all(diag >= 0)
+        expected = np.linalg.svd(np.array(W.evalf(), dtype=float), compute_uv=False)
+        assert np.abs(diag - expected).max() < EXACT
+        if j:
+            assert V == svds[j - 1][0]  # V_{j+1} = U_j
+
+
+def test_aligned_svds_on_identity_rotation_orthogonal():
+    # W_1 = I, W_2 = R, W_3 = O: balanced; one eigenbasis Q_1 = Q_2 = I on both sides would force R diagonal
+    R = sp.Matrix([[3, -4], [4, 3]]) / 5
+    O = sp.Matrix([[5, 12], [12, -5]]) / 13
+    layers = [sp.eye(2), R, O]
+    svds = L.exact_aligned_svds(layers)
+    _check_aligned(layers, svds)
+    assert svds[0][2] == sp.eye(2) and svds[0][0] == sp.eye(2)
+    assert svds[1][0] == R and svds[2][0] == O * R  # U_2 = R V_2 = R, U_3 = O V_3 = O R (all singular values 1)
+
+
+@pytest.mark.parametrize("N, dN, d0, s", [(3, 2, 2, [2, 1]), (4, 2, 3, [3, 2]), (2, 3, 2, [3, 1]), (3, 3, 2, [4, 0])])
+def test_aligned_svds_on_rotated_balanced_layers(N, dN, d0, s):
+    U, V = L.rational_orthogonal(dN, rng=3), L.rational_orthogonal(d0, rng=4)
+    hidden = HIDDEN2[: N - 1]
+    layers = L.exact_balanced_layers(U, s, V, N, hidden=hidden)
+    _check_aligned(layers, L.exact_aligned_svds(layers, V1=V))
+
+
+def test_aligned_svds_computes_V1_itself_and_completes_frames():
+    # rank one, W_1 is 2 x 2 with a zero singular value: U_1 needs a completed column
+    layers = [sp.Matrix([[3, 4], [0, 0]]), sp.Matrix([[3, 0], [4, 0]])]  # W_2^T W_2 = W_1 W_1^T = diag(25, 0)
+    _check_aligned(layers, L.exact_aligned_svds(layers))
+
+
+def test_aligned_svds_errors():
+    with pytest.raises(ValueError, match="not balanced"):
+        L.exact_aligned_svds([sp.Matrix([[1, 2], [0, 1]]), sp.eye(2)])
+    with pytest.raises(ValueError, match="do not chain"):
+        L.exact_aligned_svds([sp.eye(2), sp.eye(3)])
+    with pytest.raises(ValueError, match="orthogonal"):
+        L.exact_aligned_svds([sp.eye(2)], V1=sp.Matrix([[1, 1], [0, 1]]))
+    with pytest.raises(ValueError, match="decreasing"):
+        L.exact_aligned_svds([sp.diag(1, 2)], V1=sp.eye(2))
+    U, V = L.rational_orthogonal(2, rng=3), L.rational_orthogonal(2, rng=4)
+    with pytest.raises(ValueError, match="hidden frames"):
+        L.exact_balanced_layers(U, [2, 1], V, 3, hidden=[sp.eye(2)])
+    with pytest.raises(ValueError, match="orthogonal 2 x 2"):
+        L.exact_balanced_layers(U, [2, 1], V, 2, hidden=[sp.Matrix([[1, 1], [0, 1]])])
+
+
 def test_exact_velocity_differs_from_formula_when_unbalanced():
     layers = [sp.Matrix([[1, 2], [0, 1]]), sp.Matrix([[2, 0], [1, 1]])]
     G = sp.Matrix([[1, 0], [0, -1]])
