@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_matrix, check_depth
+from ._validation import as_matrix, check_depth, check_real, guard
 
 __all__ = [
     "psd_power",
@@ -41,6 +41,7 @@ def _powers(values: np.ndarray, p: float, rtol: float) -> np.ndarray:
     return out
 
 
+@guard
 def psd_power(M, p: float, *, rtol: float | None = None) -> np.ndarray:
     r"""Return $M^p$ for a symmetric positive semidefinite $M$ and a real $p \ge 0$.
 
@@ -65,8 +66,7 @@ def psd_power(M, p: float, *, rtol: float | None = None) -> np.ndarray:
     n = A.shape[0]
     if A.shape[1] != n:
         raise ValueError(f"M^p needs a square matrix M; got shape {A.shape}")
-    if not np.isscalar(p) or not np.isfinite(p):
-        raise ValueError(f"the power p must be a finite real number; got {p!r}")
+    p = check_real(p, "the power p")
     if p < 0:
         raise ValueError(f"psd_power takes p >= 0 (a PSD matrix may be singular); got p = {p}")
     scale = np.abs(A).max()
@@ -75,7 +75,9 @@ def psd_power(M, p: float, *, rtol: float | None = None) -> np.ndarray:
         raise ValueError(
             f"M must be symmetric for M^p to be defined here; max |M - M^T| = {asym:.3g} (relative {asym / scale:.3g})"
         )
-    rtol = _default_rtol(n, A.dtype) if rtol is None else float(rtol)
+    rtol = _default_rtol(n, A.dtype) if rtol is None else _check_rtol(rtol)
+    if scale > 1e150 or 0 < scale < 1e-150:  # M^p = s^p (M / s)^p keeps the eigensolver within range
+        return scale**p * psd_power(A / scale, p, rtol=rtol)
     lam, Q = np.linalg.eigh((A + A.T) / 2)
     top = np.abs(lam).max(initial=0.0)
     if lam[0] < -rtol * top:
@@ -84,6 +86,10 @@ def psd_power(M, p: float, *, rtol: float | None = None) -> np.ndarray:
         )
     lam = np.clip(lam, 0.0, None)
     return (Q * _powers(lam, p, rtol)) @ Q.T
+
+
+def _check_rtol(rtol) -> float:
+    return check_real(rtol, "the relative threshold rtol", low=0.0, high=1.0, low_open=True, high_open=True)
 
 
 def _check_pair(W, grad, depth):
@@ -98,7 +104,7 @@ def _svd_frames(W: np.ndarray, rtol: float | None):
     """Full SVD of W with the squared singular values padded by zeros to each side's dimension:
     ``lam_left`` are the eigenvalues of W W^T (length d_N), ``lam_right`` those of W^T W (length d_0)."""
     U, s, Vt = np.linalg.svd(W, full_matrices=True)
-    rtol = _default_rtol(max(W.shape), W.dtype) if rtol is None else float(rtol)
+    rtol = _default_rtol(max(W.shape), W.dtype) if rtol is None else _check_rtol(rtol)
     s2 = s**2
     lam_left = np.zeros(W.shape[0], dtype=W.dtype)
     lam_right = np.zeros(W.shape[1], dtype=W.dtype)
@@ -116,6 +122,7 @@ def _kernel(lam_left, lam_right, N: int, rtol: float) -> np.ndarray:
     return K
 
 
+@guard
 def preconditioned_gradient(W, grad, depth: int, *, rtol: float | None = None) -> np.ndarray:
     r"""Return $\sum_{j=1}^{N} (W W^\top)^{\frac{N-j}{N}} \, G \, (W^\top W)^{\frac{j-1}{N}}$.
 
@@ -139,6 +146,7 @@ def preconditioned_gradient(W, grad, depth: int, *, rtol: float | None = None) -
     return U @ (K * (U.T @ G @ V)) @ V.T
 
 
+@guard
 def preconditioner(W, depth: int, *, rtol: float | None = None) -> np.ndarray:
     r"""Return the $(d_N d_0) \times (d_N d_0)$ matrix $P_W$ of [ACH18].
 
@@ -151,7 +159,7 @@ def preconditioner(W, depth: int, *, rtol: float | None = None) -> np.ndarray:
     W = as_matrix(W, "W")
     N = check_depth(depth)
     n = max(W.shape)
-    rtol = _default_rtol(n, W.dtype) if rtol is None else float(rtol)
+    rtol = _default_rtol(n, W.dtype) if rtol is None else _check_rtol(rtol)
     left = W @ W.T
     right = W.T @ W
     return sum(
@@ -160,6 +168,7 @@ def preconditioner(W, depth: int, *, rtol: float | None = None) -> np.ndarray:
     )
 
 
+@guard
 def preconditioner_eigenvalues(W, depth: int, *, rtol: float | None = None) -> np.ndarray:
     r"""Return the eigenvalues of $P_W$ in closed form, sorted descending (from the SVD proof in [ACH18]).
 
@@ -173,6 +182,7 @@ def preconditioner_eigenvalues(W, depth: int, *, rtol: float | None = None) -> n
     return np.sort(_kernel(lam_left, lam_right, N, rtol).ravel())[::-1]
 
 
+@guard
 def singular_value_velocity(W, grad, depth: int) -> np.ndarray:
     r"""Return $\dot\sigma_r = -N \sigma_r^{2 - 2/N} \langle G, u_r v_r^\top \rangle$, $r = 1..\min(d_N, d_0)$.
 

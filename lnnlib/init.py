@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_matrix, as_rng, check_dims, check_positive
+from ._validation import as_array, as_matrix, as_rng, check_dims, check_positive, guard
 
 __all__ = ["gaussian_init", "near_zero_init", "identity_init", "balanced_init", "balanced_factorization"]
 
 
+@guard
 def gaussian_init(dims, std, rng=None) -> list[np.ndarray]:
     r"""Return layers with i.i.d. entries $(W_j)_{ik} \sim \mathcal N(0, \mathrm{std}_j^2)$.
 
@@ -22,15 +23,20 @@ def gaussian_init(dims, std, rng=None) -> list[np.ndarray]:
     """
     dims = check_dims(dims)
     N = len(dims) - 1
-    stds = np.broadcast_to(np.asarray(std, dtype=float), (N,)) if np.ndim(std) == 0 else np.asarray(std, float)
-    if stds.shape != (N,):
-        raise ValueError(f"std must be one number or one per layer (N = {N}); got {len(stds)} values")
-    for j, s in enumerate(stds):
-        check_positive(s, f"std of layer W_{j + 1}")
+    if isinstance(std, np.ndarray) and std.ndim == 0:
+        std = std.item()
+    if np.ndim(std) == 0 and not isinstance(std, np.ndarray):
+        stds = [check_positive(std, "std of layer W_1 (and of every layer)")] * N
+    else:
+        values = as_array(std, "std", ndim=1, what="list of per-layer stds")
+        if values.shape != (N,):
+            raise ValueError(f"std must be one number or one per layer (N = {N}); got {values.size} values")
+        stds = [check_positive(float(s), f"std of layer W_{j + 1}") for j, s in enumerate(values)]
     rng = as_rng(rng)
     return [stds[j] * rng.standard_normal((dims[j + 1], dims[j])) for j in range(N)]
 
 
+@guard
 def near_zero_init(dims, init_scale: float = 1e-3, rng=None) -> list[np.ndarray]:
     r"""Return the near-zero Gaussian init of [ACHL19]: $W_j$ i.i.d. $\mathcal N(0, s_j^2)$,
     $s_j = \mathrm{init\_scale}^{1/N} / \sqrt{d_{j-1}}$.
@@ -45,6 +51,7 @@ def near_zero_init(dims, init_scale: float = 1e-3, rng=None) -> list[np.ndarray]
     return gaussian_init(dims, [scale ** (1.0 / N) / np.sqrt(dims[j]) for j in range(N)], rng)
 
 
+@guard
 def identity_init(dims, scale: float = 1.0) -> list[np.ndarray]:
     r"""Return $W_j = \mathrm{scale}^{1/N} I_{d_j \times d_{j-1}}$ (rectangular identity), so that
     $W = \mathrm{scale} \cdot I$ when the widths are equal. Exactly balanced when all widths are equal."""
@@ -54,6 +61,7 @@ def identity_init(dims, scale: float = 1.0) -> list[np.ndarray]:
     return [scale ** (1.0 / N) * np.eye(dims[j + 1], dims[j]) for j in range(N)]
 
 
+@guard
 def balanced_factorization(W, dims) -> list[np.ndarray]:
     r"""Return exactly balanced layers whose product is the given end-to-end matrix $W$.
 
@@ -95,6 +103,7 @@ def balanced_factorization(W, dims) -> list[np.ndarray]:
     return layers
 
 
+@guard
 def balanced_init(dims, rng=None, scale: float = 1.0) -> list[np.ndarray]:
     r"""Return the balanced initialization of [ACGH19, Procedure 1].
 

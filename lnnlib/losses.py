@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_matrix, check_positive
+from ._validation import as_array, as_matrix, check_positive, guard
 
 __all__ = ["Loss", "L2Loss", "LpRegressionLoss", "whiten"]
 
@@ -44,9 +44,11 @@ class L2Loss(Loss):
         self.target = as_matrix(target, "the target Phi")
         self.shape = self.target.shape
 
+    @guard
     def value(self, W) -> float:
         return 0.5 * float(np.sum((self._check(W) - self.target) ** 2))
 
+    @guard
     def gradient(self, W) -> np.ndarray:
         return self._check(W) - self.target
 
@@ -62,7 +64,7 @@ class LpRegressionLoss(Loss):
 
     def __init__(self, X, Y, p: float = 2.0):
         self.X = as_matrix(X, "the inputs X")
-        Y = np.asarray(Y)
+        Y = as_array(Y, "the targets Y", ndim=(1, 2), what="vector or matrix")
         self.Y = as_matrix(Y[:, None] if Y.ndim == 1 else Y, "the targets Y")
         if self.Y.shape[0] != self.X.shape[0]:
             raise ValueError(f"X has {self.X.shape[0]} examples (rows) but Y has {self.Y.shape[0]}")
@@ -72,23 +74,28 @@ class LpRegressionLoss(Loss):
         self.m = self.X.shape[0]
         self.shape = (self.Y.shape[1], self.X.shape[1])
 
+    @guard
     def residual(self, W) -> np.ndarray:
         """Return the residuals $r_i = W x_i - y_i$ as an ``(m, d_N)`` array."""
         return self.X @ self._check(W).T - self.Y
 
+    @guard
     def value(self, W) -> float:
         return float(np.sum(np.abs(self.residual(W)) ** self.p) / (self.p * self.m))
 
+    @guard
     def gradient(self, W) -> np.ndarray:
         R = self.residual(W)
         D = R if self.p == 2 else np.sign(R) * np.abs(R) ** (self.p - 1)
         return D.T @ self.X / self.m
 
+    @guard
     def least_squares_solution(self) -> np.ndarray:
         """Return the minimizer of the $p = 2$ loss, $\\arg\\min_W \\|X W^\\top - Y\\|_F^2$ (minimum norm)."""
         return np.linalg.lstsq(self.X, self.Y, rcond=None)[0].T
 
 
+@guard
 def whiten(X) -> np.ndarray:
     r"""Return centred inputs with empirical covariance $\frac1m X^\top X = I$ (ZCA whitening).
 
@@ -96,6 +103,9 @@ def whiten(X) -> np.ndarray:
     with $\Phi = \frac1m Y^\top X$.
     """
     X = as_matrix(X, "the inputs X")
+    top = float(np.abs(X).max())
+    if top > 1e150 or 0 < top < 1e-150:  # whitening is scale-free: bring extreme data to unit size first
+        X = X / top
     Xc = X - X.mean(axis=0)
     cov = Xc.T @ Xc / X.shape[0]
     lam, Q = np.linalg.eigh(cov)

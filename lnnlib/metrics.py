@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_matrix, check_same_shape
+from ._validation import as_matrix, check_same_shape, guard
 
 __all__ = ["effective_rank", "reconstruction_error", "singular_values"]
 
 
+@guard
 def singular_values(W) -> np.ndarray:
     """Return the singular values of ``W`` in descending order."""
     return np.linalg.svd(as_matrix(W, "W"), compute_uv=False)
 
 
+@guard
 def effective_rank(W) -> float:
     r"""Return the effective rank of Roy and Vetterli (2007), used in [ACHL19].
 
@@ -30,6 +32,7 @@ def effective_rank(W) -> float:
     return float(np.exp(-np.sum(p * np.log(p))))
 
 
+@guard
 def reconstruction_error(W, target) -> float:
     r"""Return $\|W - M\|_F^2 / \|M\|_F^2$, the error reported in [ACHL19] (their code's metric).
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_matrix, check_weights
+from ._validation import as_matrix, check_weights, guard
 
 __all__ = ["end_to_end", "layer_gradients", "balancedness_gaps", "balancedness_matrices"]
 
@@ -41,6 +41,7 @@ def _backward(weights: list[np.ndarray], G: np.ndarray, prefixes: list) -> list[
     return grads
 
 
+@guard
 def end_to_end(weights) -> np.ndarray:
     r"""Return the end-to-end matrix $W = W_N W_{N-1} \cdots W_1$ [ACH18].
 
@@ -60,6 +61,7 @@ def end_to_end(weights) -> np.ndarray:
     return W
 
 
+@guard
 def layer_gradients(weights, grad) -> list[np.ndarray]:
     r"""Return the gradients $\partial\phi/\partial W_j$ of $\phi(W_1..W_N) = \ell(W_N \cdots W_1)$.
 
@@ -92,6 +94,7 @@ def layer_gradients(weights, grad) -> list[np.ndarray]:
     return _backward(layers, G, _prefixes(layers))
 
 
+@guard
 def balancedness_matrices(weights) -> list[np.ndarray]:
     r"""Return the $N-1$ matrices $W_{j+1}^\top W_{j+1} - W_j W_j^\top$, $j = 1..N-1$.
 
@@ -102,6 +105,7 @@ def balancedness_matrices(weights) -> list[np.ndarray]:
     return [layers[j + 1].T @ layers[j + 1] - layers[j] @ layers[j].T for j in range(len(layers) - 1)]
 
 
+@guard
 def balancedness_gaps(weights) -> np.ndarray:
     r"""Return the $N-1$ gaps $\|W_{j+1}^\top W_{j+1} - W_j W_j^\top\|_F$, $j = 1..N-1$.
 

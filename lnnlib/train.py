@@ -6,7 +6,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_matrix, check_depth, check_positive, check_weights
+from ._validation import (
+    MAX_STEPS,
+    as_matrix,
+    check_depth,
+    check_optional_count,
+    check_positive,
+    check_steps,
+    check_tol,
+    check_weights,
+)
 from .dynamics import preconditioned_gradient
 from .losses import Loss
 from .network import balancedness_gaps, end_to_end, layer_gradients
@@ -57,11 +66,9 @@ def _check_run(loss, lr, steps, record_every):
     if not isinstance(loss, Loss):
         raise ValueError(f"loss must be an lnnlib Loss (with value and gradient); got {type(loss).__name__}")
     lr = check_positive(lr, "the learning rate eta")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be a nonnegative integer; got {steps!r}")
-    if record_every is not None and (not isinstance(record_every, (int, np.integer)) or record_every < 1):
-        raise ValueError(f"record_every must be a positive integer; got {record_every!r}")
-    return lr, int(steps)
+    steps = check_steps(steps)
+    check_optional_count(record_every, "record_every", high=MAX_STEPS)
+    return lr, steps
 
 
 def _diverged(t, lr, value, start):
@@ -120,6 +127,7 @@ def gradient_descent(
     """
     layers = [W.copy() for W in check_weights(weights)]
     lr, steps = _check_run(loss, lr, steps, record_every)
+    tol = check_tol(tol)
     if loss.shape != (layers[-1].shape[0], layers[0].shape[1]):
         raise ValueError(
             f"the loss acts on {loss.shape} matrices but these layers give a "
@@ -151,6 +159,7 @@ def end_to_end_descent(
     W = as_matrix(W, "W").copy()
     N = check_depth(depth)
     lr, steps = _check_run(loss, lr, steps, record_every)
+    tol = check_tol(tol)
     if loss.shape != W.shape:
         raise ValueError(f"the loss acts on {loss.shape} matrices but W has shape {W.shape}")
 
