@@ -6,8 +6,9 @@ With one output ($d_N = 1$) the end-to-end matrix is a row $w^\top$ and the end-
 $$F(w) = P_w \nabla\ell(w) = \|w\|^{2 - \frac2N}\Big(\nabla\ell(w) + (N-1)\,\langle \nabla\ell(w), \hat w\rangle\,
 \hat w\Big), \qquad P_w = \|w\|^{2 - \frac2N}\big(I + (N-1)\,\hat w \hat w^\top\big),$$
 
-$\hat w = w / \|w\|$. [ACH18] (the section on regularization) shows that for $N \ge 3$ (and
-$\nabla\ell(0) \ne 0$) $F$ is not the gradient of any function: its integral around a closed loop is not zero.
+$\hat w = w / \|w\|$. The lecture states ([ACH18]) that for $\nabla\ell(0) \ne 0$ the field is not the gradient
+of any function; notebook 04 shows it for $N \ge 3$ (an integral around a closed loop is not zero) and that
+at $N \le 2$ linear losses do give gradient fields.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ __all__ = [
 def layerwise_end_to_end_velocity(weights, grad) -> np.ndarray:
     r"""Return $\dot W = \sum_{j=1}^N W_N \cdots W_{j+1} \, \dot W_j \, W_{j-1} \cdots W_1$ with
     $\dot W_j = -\partial\phi/\partial W_j$: the true velocity of the end-to-end matrix under gradient flow
-    over the layers (product rule), with no balancedness assumed [ACH18, proof of Theorem 1].
+    over the layers (product rule), with no balancedness assumed (the first step of the implicit
+    preconditioning proof, [ACH18]).
 
     Compare with ``-lnnlib.preconditioned_gradient(W, grad, N)``, which equals it on balanced weights.
     """
@@ -211,9 +213,8 @@ def linear_loss_loop_integral(a, depth: int, alpha: float, r_inner: float = 1.0,
     $$\oint F\cdot dw = \frac{(N-1)(N-2)}{3N-2}\,\big(r_{out}^{3-2/N} - r_{in}^{3-2/N}\big)
     \big(a_1 (1 - \cos\alpha) - a_2 \sin\alpha\big),$$
 
-    derived with sympy in notebook 04 (for $r_{in} = 1$, $r_{out} = 2$ this is the formula of the design,
-    built on the argument of [ACH18] that no regularizer emulates depth). Zero for $N = 1, 2$; nonzero for
-    $N \ge 3$ unless the bracket vanishes.
+    derived with sympy in notebook 04 (the loop that shows no regularizer emulates depth). Zero for
+    $N = 1, 2$; nonzero for $N \ge 3$ unless the bracket vanishes.
     """
     a = _as_points(a, "a")
     if a.shape != (2,):
@@ -268,9 +269,9 @@ def plot_field(ax, field: Callable, extent: float = 2.5, n: int = 21, *, loop=No
 def plot_preconditioner_action(ax, points, depth: int, radius: float = 0.35, n: int = 200):
     r"""Draw, at each point $w$, the image $\{P_w u : \|u\| = 1\}$ of the unit circle of gradients.
 
-    Each ellipse is rescaled so that its longest axis has length ``radius``; the number under it is the
-    true stretch along $w$, $N\|w\|^{2-2/N}$. The grey circle is the unit circle itself (no preconditioning),
-    rescaled by the same factor, and the grey arrow from the origin is the vector $w$. The ellipse's long
+    Each ellipse is rescaled so that its longest axis has length ``radius``; the number beside it (on the
+    far side from the origin) is the true stretch along $w$, $N\|w\|^{2-2/N}$. The grey circle is the unit
+    circle itself (no preconditioning), rescaled by the same factor, and the grey arrow from the origin is the vector $w$. The ellipse's long
     axis lies along $w$, $N$ times longer than across: the gradient component along the line $\mathbb R w$
     is amplified $N$ times more than the orthogonal ones, whichever sign it has.
     Returns ``ax``.
@@ -292,7 +293,9 @@ def plot_preconditioner_action(ax, points, depth: int, radius: float = 0.35, n: 
         ax.fill(w[0] + image[0], w[1] + image[1], color="tab:blue", alpha=0.35, lw=0)
         ax.plot(w[0] + image[0], w[1] + image[1], color="tab:blue", lw=1.2)
         ax.annotate("", xy=w, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "0.4", "lw": 0.8})
-        ax.text(w[0], w[1] - 1.35 * radius, f"x{N * np.linalg.norm(w) ** (2 - 2 / N):.2g}", ha="center", fontsize=8)
+        at = w + 1.75 * radius * w / np.linalg.norm(w)  # outside the shape, away from the origin's arrows
+        label = f"x{N * np.linalg.norm(w) ** (2 - 2 / N):.2g}"
+        ax.text(*at, label, ha="center", va="center", fontsize=8, bbox={"fc": "white", "ec": "none", "pad": 0.5})
     ax.plot(0, 0, "ko", ms=3)
     ax.set_aspect("equal")
     ax.set_xlabel("$w_1$")

@@ -523,7 +523,8 @@ def exact_aligned_svds(layers: Sequence[sp.Matrix], V1=None) -> list[tuple[sp.Ma
 
 
 def exact_end_to_end(layers: Sequence[sp.Matrix]) -> sp.Matrix:
-    """Return $W_N \\cdots W_1$ of explicit sympy layers, checking that the shapes chain."""
+    """Return $W_N \\cdots W_1$ of explicit sympy layers (entries expanded, so that radicals of rotated hidden
+    layers cancel), checking that the shapes chain."""
     layers = [_as_exact_matrix(Wj, f"layer W_{j + 1}") for j, Wj in enumerate(layers)]
     if not layers:
         raise ValueError("need at least one layer")
@@ -534,7 +535,7 @@ def exact_end_to_end(layers: Sequence[sp.Matrix]) -> sp.Matrix:
                 f"layers do not chain: W_{j} takes {Wj.shape[1]} features but W_{j - 1} outputs {W.shape[0]}"
             )
         W = Wj * W
-    return W
+    return W.applyfunc(sp.expand)
 
 
 def exact_layer_gradients(layers: Sequence[sp.Matrix], G) -> list[sp.Matrix]:
