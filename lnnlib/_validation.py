@@ -248,7 +248,8 @@ def check_dims(dims, name: str = "dims") -> list[int]:
     return res
 
 
-def _as_list(values, name: str, what: str) -> list:
+def as_list(values, name: str, what: str) -> list:
+    """Return ``values`` as a non-empty list; strings, dicts, None and non-iterables are refused."""
     if values is None or isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
         raise ValueError(f"{name} must be a list of {what}; got {_describe(values)}")
     if isinstance(values, np.ndarray) and values.ndim != 1:
@@ -262,7 +263,7 @@ def _as_list(values, name: str, what: str) -> list:
 def check_int_list(values, name: str, *, low: int = 1, high: int = MAX_STEPS, what: str = "integers") -> list[int]:
     """Return a non-empty list of ints, each in ``low..high``, or raise ValueError (strings, floats,
     bools and empty lists are refused)."""
-    return [check_int(v, f"each of {name}", low=low, high=high) for v in _as_list(values, name, what)]
+    return [check_int(v, f"each of {name}", low=low, high=high) for v in as_list(values, name, what)]
 
 
 def as_positive_list(values, name: str) -> np.ndarray:
@@ -465,3 +466,12 @@ def guard(func: Callable | None = None, *, allow_nan: bool = False):
         return wrapper
 
     return wrap if func is None else wrap(func)
+
+
+def check_axes(ax, name: str = "ax"):
+    """Return ``ax`` if it is a matplotlib Axes, else raise ValueError."""
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise ValueError(f"{name} must be a matplotlib Axes (e.g. from plt.subplots()); got {_describe(ax)}")
+    return ax

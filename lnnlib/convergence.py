@@ -20,7 +20,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import as_matrix, as_rng, check_depth, check_positive, check_weights
+from ._validation import (
+    as_list,
+    as_matrix,
+    as_positive_list,
+    as_rng,
+    check_axes,
+    check_choice,
+    check_count,
+    check_depth,
+    check_flag,
+    check_nonnegative,
+    check_positive,
+    check_real,
+    check_steps,
+    check_weights,
+    guard,
+)
 from .init import balanced_factorization, balanced_init, gaussian_init
 from .network import balancedness_gaps
 
@@ -41,6 +57,7 @@ __all__ = [
 ]
 
 
+@guard
 def deficiency_margin(W, Phi) -> float:
     r"""Return $c = \sigma_{\min}(\Phi) - \|W - \Phi\|_F$: $W$ has deficiency margin $c$ w.r.t. $\Phi$ when $c > 0$.
 
@@ -55,6 +72,7 @@ def deficiency_margin(W, Phi) -> float:
     return float(np.linalg.svd(Phi, compute_uv=False)[-1] - np.linalg.norm(W - Phi))
 
 
+@guard
 def balancedness_delta(weights) -> float:
     r"""Return the smallest $\delta$ for which the layers are $\delta$-balanced:
     $\max_j \|W_{j+1}^\top W_{j+1} - W_j W_j^\top\|_F$ [ACGH19, Definition 1] (0 for one layer)."""
@@ -74,24 +92,34 @@ def theorem_constants(c: float, depth: int, phi_norm: float) -> tuple[float, flo
     c = check_positive(c, "the deficiency margin c")
     N = check_depth(depth)
     f = check_positive(phi_norm, "the norm of Phi")
-    delta = c**2 / (256 * N**3 * f ** (2 * (N - 1) / N))
-    eta = c ** ((4 * N - 2) / N) / (6144 * N**3 * f ** ((6 * N - 4) / N))
+    try:
+        delta = c**2 / (256 * N**3 * f ** (2 * (N - 1) / N))
+        eta = c ** ((4 * N - 2) / N) / (6144 * N**3 * f ** ((6 * N - 4) / N))
+    except (OverflowError, ZeroDivisionError):
+        delta = eta = float("nan")
+    for name, value, log10 in (
+        ("delta_max", delta, 2 * np.log10(c) - np.log10(256 * N**3) - 2 * (N - 1) / N * np.log10(f)),
+        ("eta_max", eta, (4 * N - 2) / N * np.log10(c) - np.log10(6144 * N**3) - (6 * N - 4) / N * np.log10(f)),
+    ):
+        if not (np.isfinite(value) and value > 0):  # beyond float64: refuse rather than return inf or 0
+            raise FloatingPointError(
+                f"theorem_constants: {name} is about 1e{log10:.0f}, beyond double precision (c = {c:g}, "
+                f"||Phi||_F = {f:g}); rescale the problem"
+            )
     return float(delta), float(eta)
 
 
+@guard
 def rate_bound(loss0: float, lr: float, c: float, depth: int, steps: int) -> np.ndarray:
     r"""Return $\ell(0)\,(1 - \eta\, c^{2(N-1)/N})^t$ for $t = 0, \dots, \mathrm{steps}$ [ACGH19, Theorem 1].
 
     Raises ValueError when $\eta c^{2(N-1)/N} \ge 1$, where the bound says nothing.
     """
-    loss0 = float(loss0)
-    if not np.isfinite(loss0) or loss0 < 0:
-        raise ValueError(f"the initial loss must be finite and nonnegative; got {loss0!r}")
+    loss0 = check_nonnegative(loss0, "the initial loss")
     lr = check_positive(lr, "the learning rate eta")
     c = check_positive(c, "the deficiency margin c")
     N = check_depth(depth)
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be a nonnegative integer; got {steps!r}")
+    steps = check_steps(steps)
     q = lr * c ** (2 * (N - 1) / N)
     if q >= 1:
         raise ValueError(f"eta c^(2(N-1)/N) = {q:.3g} >= 1: the rate bound needs a smaller step")
@@ -150,12 +178,10 @@ def batched_gd_iterations(weights, Phi, lrs, cap: int, tol: float = 1e-5, blowup
             f"the target Phi has shape {Phi.shape} but the layers give a "
             f"{layers[-1].shape[0]} x {layers[0].shape[1]} end-to-end matrix"
         )
-    lrs = np.asarray(lrs, dtype=float).ravel()
-    if lrs.size == 0 or not np.all(np.isfinite(lrs)) or np.any(lrs <= 0):
-        raise ValueError("lrs must be a nonempty list of finite positive learning rates")
-    if isinstance(cap, bool) or not isinstance(cap, numbers.Integral) or cap < 0:
-        raise ValueError(f"cap must be a nonnegative integer (the most steps); got {cap!r}")
+    lrs = as_positive_list(lrs, "lrs (the learning rates)")
+    cap = check_steps(cap, "cap (the most steps)")
     tol = check_positive(tol, "tol")
+    blowup = check_real(blowup, "blowup (the loss growth counted as divergence)", low=1.0, low_open=True)
     N = len(layers)
     B = lrs.size
     Ws = [np.repeat(W[None], B, axis=0) for W in layers]
@@ -261,16 +287,15 @@ def convergence_experiment(
     ``progress=True`` for a tqdm bar over the (init, depth, std) cells.
     """
     Phi = as_matrix(Phi, "the target Phi")
-    depths = tuple(check_depth(N) for N in depths)
-    stds = np.asarray(stds, dtype=float).ravel()
-    lrs = np.sort(np.asarray(lrs, dtype=float).ravel())
-    for s in stds:
-        check_positive(s, "each init std")
-    width = check_depth(width, "the hidden width")
-    inits = tuple(inits)
-    for name in inits:
-        if name not in ("layerwise", "balanced"):
-            raise ValueError(f"inits must be 'layerwise' and/or 'balanced'; got {name!r}")
+    depths = tuple(check_depth(N, "each of depths") for N in as_list(depths, "depths", "depths N"))
+    stds = as_positive_list(stds, "stds (each init std)")
+    lrs = np.sort(as_positive_list(lrs, "lrs (the learning rates)"))
+    cap = check_steps(cap, "cap (the most steps)")
+    width = check_count(width, "the hidden width", high=10**4)
+    inits = tuple(
+        check_choice(name, "each of inits", ("layerwise", "balanced")) for name in as_list(inits, "inits", "init names")
+    )
+    progress = check_flag(progress, "progress")
     if width < min(Phi.shape):
         raise ValueError(f"the hidden width {width} is below min(d_0, d_N) = {min(Phi.shape)}: no balanced init exists")
     cells = [(i, d, s) for i in range(len(inits)) for d in range(len(depths)) for s in range(len(stds))]
@@ -302,6 +327,14 @@ def plot_convergence_experiment(result: ConvergenceExperiment, ax, depth: int):
 
     Cells where no learning rate converged within the cap are drawn as crosses at the cap.
     """
+    if not isinstance(result, ConvergenceExperiment):
+        raise ValueError(
+            f"result must be a ConvergenceExperiment (from convergence_experiment); got {type(result).__name__}"
+        )
+    check_axes(ax)
+    depth = check_depth(depth)
+    if depth not in result.depths:
+        raise ValueError(f"depth {depth} was not run: the experiment has depths {result.depths}")
     d = result.depths.index(depth)
     markers = {
         "layerwise": ("o", "tab:red", "layer-wise Gaussian"),
@@ -327,6 +360,7 @@ def plot_convergence_experiment(result: ConvergenceExperiment, ax, depth: int):
 # ---------------------------------------------------------------------------------------------------------
 
 
+@guard
 def unbalanced_init(W, dims, factor: float) -> list[np.ndarray]:
     r"""Return layers whose product is $W$ but with $W_1$ scaled by ``factor`` and $W_N$ by $1/$``factor``.
 
@@ -344,6 +378,7 @@ def unbalanced_init(W, dims, factor: float) -> list[np.ndarray]:
     return layers
 
 
+@guard
 def negative_eigenvalue_target(dim: int, lam: float, rng=None) -> np.ndarray:
     r"""Return a random symmetric $\Phi = Q \,\mathrm{diag}(1, \dots, 1, \lambda)\, Q^\top$ with $\lambda < 0$.
 
@@ -360,6 +395,7 @@ def negative_eigenvalue_target(dim: int, lam: float, rng=None) -> np.ndarray:
     return (Phi + Phi.T) / 2
 
 
+@guard
 def psd_loss_floor(Phi) -> float:
     r"""Return the loss floor of PSD matrices, $\min_{W \succeq 0} \frac12\|W - \Phi\|_F^2$:
 
@@ -375,5 +411,8 @@ def psd_loss_floor(Phi) -> float:
             f"Phi must be a symmetric square matrix; got shape {Phi.shape}"
             + ("" if Phi.shape[0] != Phi.shape[1] else " (not symmetric)")
         )
+    scale = float(np.abs(Phi).max())
+    if scale > 1e150 or 0 < scale < 1e-150:  # the floor is quadratic in Phi: scale extreme data to unit size
+        return scale * (scale * psd_loss_floor(Phi / scale))
     lam = np.linalg.eigvalsh((Phi + Phi.T) / 2)
     return float(0.5 * np.sum(np.minimum(lam, 0.0) ** 2))

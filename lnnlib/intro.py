@@ -15,9 +15,20 @@ from numpy.polynomial import legendre
 from scipy.integrate import solve_ivp
 from scipy.optimize import linprog
 
-from ._validation import as_matrix, check_finite, check_positive, check_weights
+from ._validation import (
+    MAX_STEPS,
+    as_array,
+    as_matrix,
+    check_int,
+    check_positive,
+    check_real,
+    check_steps,
+    check_tol,
+    check_weights,
+    guard,
+)
 from .losses import Loss
-from .network import end_to_end, layer_gradients
+from .network import _backward, _forward, end_to_end
 from .train import gradient_descent
 
 __all__ = [
@@ -41,23 +52,25 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------------
 
 
+MAX_DEGREE = 1000  # far beyond where a least-squares polynomial fit means anything
+
+
 def _as_vector(v, name: str) -> np.ndarray:
-    try:
-        a = np.asarray(v, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a vector of real numbers; got {type(v).__name__}") from None
+    a = as_array(v, name, what="vector of real numbers", empty=True).astype(float, copy=False)
     if a.ndim != 1 or a.size == 0:
         raise ValueError(f"{name} must be a non-empty vector (1-D array); got shape {a.shape}")
-    check_finite(a[None, :], name)
     return a
 
 
 def _check_degree(degree) -> int:
     if isinstance(degree, bool) or not isinstance(degree, numbers.Integral) or degree < 0:
         raise ValueError(f"the polynomial degree must be a nonnegative integer; got {degree!r}")
-    return int(degree)
+    return check_int(
+        degree, "the polynomial degree", low=0, high=MAX_DEGREE, why="no fit of that degree means anything"
+    )
 
 
+@guard
 def legendre_features(x, degree: int) -> np.ndarray:
     r"""Return the feature matrix $[P_0(x_i), \dots, P_k(x_i)]_{i}$ of Legendre polynomials, $k$ = ``degree``.
 
@@ -77,6 +90,7 @@ def legendre_features(x, degree: int) -> np.ndarray:
     return legendre.legvander(x, _check_degree(degree))
 
 
+@guard
 def polynomial_fit(x, y, degree: int) -> np.ndarray:
     r"""Return the Legendre coefficients $c$ minimizing $\sum_i (p_c(x_i) - y_i)^2$, $\deg p_c \le$ ``degree``.
 
@@ -90,12 +104,14 @@ def polynomial_fit(x, y, degree: int) -> np.ndarray:
     return np.linalg.lstsq(legendre_features(x, degree), y, rcond=None)[0]
 
 
+@guard
 def polynomial_predict(coef, x) -> np.ndarray:
     r"""Return $p_c(x) = \sum_k c_k P_k(x)$ for Legendre coefficients ``coef`` (from :func:`polynomial_fit`)."""
     c = _as_vector(coef, "the coefficients c")
     return legendre_features(x, c.size - 1) @ c
 
 
+@guard
 def polynomial_errors(x_train, y_train, x_test, y_test, degrees) -> tuple[np.ndarray, np.ndarray]:
     r"""Return (train MSE, test MSE) of the least-squares polynomial of each degree in ``degrees``.
 
@@ -105,7 +121,11 @@ def polynomial_errors(x_train, y_train, x_test, y_test, degrees) -> tuple[np.nda
     y_test = _as_vector(y_test, "the test targets")
     if x_test.shape != y_test.shape:
         raise ValueError(f"the test set has {x_test.size} inputs but {y_test.size} targets")
-    degrees = [_check_degree(k) for k in np.atleast_1d(degrees).tolist()]
+    if degrees is None or isinstance(degrees, (str, bytes)):
+        raise ValueError(f"degrees must be a list of nonnegative integers (polynomial degrees); got {degrees!r}")
+    degrees = [_check_degree(k) for k in (list(degrees) if np.ndim(degrees) else [degrees])]
+    if not degrees:
+        raise ValueError("degrees is empty: give at least one polynomial degree")
     train, test = [], []
     for k in degrees:
         c = polynomial_fit(x_train, y_train, k)
@@ -127,6 +147,7 @@ def _check_regression(X, y):
     return X, y
 
 
+@guard
 def least_squares_gd_limit(X, y, w0) -> np.ndarray:
     r"""Return the point that gradient descent on $\frac1{2m}\|Xw - y\|^2$ converges to from $w_0$.
 
@@ -164,6 +185,7 @@ def minimum_l1_interpolant(X, y) -> np.ndarray:
     return res.x[:d] - res.x[d:]
 
 
+@guard
 def diagonal_network_gd(
     X, y, init_scale: float, lr: float, steps: int, *, tol: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -197,8 +219,8 @@ def diagonal_network_gd(
     X, y = _check_regression(X, y)
     alpha = check_positive(init_scale, "the init scale alpha")
     lr = check_positive(lr, "the learning rate eta")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be a nonnegative integer; got {steps!r}")
+    steps = check_steps(steps)
+    tol = check_tol(tol)
     m, d = X.shape
     u = np.full(d, alpha)
     v = np.full(d, alpha)
@@ -257,6 +279,14 @@ class FlowTrajectory:
         return self.end_to_end[-1]
 
 
+MAX_FLOW_EVALUATIONS = 50_000  # gradient evaluations of one gradient_flow call (a t_end of 1e308 must not run for ever)
+_MIN_RTOL = 100 * float(np.finfo(float).eps)  # scipy's solvers silently raise a smaller rtol to this
+
+
+class _TooLong(Exception):
+    pass
+
+
 def _check_loss_and_layers(weights, loss):
     layers = check_weights(weights)
     if not isinstance(loss, Loss):
@@ -298,7 +328,7 @@ def gradient_flow(
     """
     layers = _check_loss_and_layers(weights, loss)
     t_end = check_positive(t_end, "the final time t_end")
-    rtol = check_positive(rtol, "rtol")
+    rtol = check_real(rtol, "rtol", low=_MIN_RTOL, high=1.0)
     atol = check_positive(atol, "atol")
     if times is None:
         times = np.array([0.0, t_end])
@@ -315,9 +345,16 @@ def gradient_flow(
     def unflatten(theta):
         return [part.reshape(s) for part, s in zip(np.split(theta, splits), shapes, strict=True)]
 
+    evaluations = 0
+
     def rhs(_t, theta):
+        nonlocal evaluations
+        evaluations += 1
+        if evaluations > MAX_FLOW_EVALUATIONS:
+            raise _TooLong
         Ws = unflatten(theta)
-        grads = layer_gradients(Ws, loss.gradient(end_to_end(Ws)))
+        W, prefixes = _forward(Ws)  # the products of end_to_end and layer_gradients, without their checks
+        grads = _backward(Ws, loss.gradient(W), prefixes)
         return -np.concatenate([g.ravel() for g in grads])
 
     theta0 = np.concatenate([W.astype(float).ravel() for W in layers])
@@ -327,6 +364,11 @@ def gradient_flow(
     except (FloatingPointError, ValueError):
         raise FloatingPointError(
             f"gradient flow could not be integrated to t = {t_end:g}: the weights became non-finite (the flow blows up)"
+        ) from None
+    except _TooLong:
+        raise ValueError(
+            f"gradient flow needs more than {MAX_FLOW_EVALUATIONS:,} gradient evaluations to reach t = {t_end:g} "
+            "(the interval is too long, or the flow too stiff, for the solver at these tolerances): use a smaller t_end"
         ) from None
     if sol.status != 0:
         raise FloatingPointError(f"gradient flow could not be integrated to t = {t_end:g}: {sol.message}")
@@ -352,6 +394,11 @@ def gd_flow_deviation(
     _check_loss_and_layers(weights, loss)
     lr = check_positive(lr, "the learning rate eta")
     t_end = check_positive(t_end, "the final time t_end")
+    if not t_end / lr <= MAX_STEPS:
+        raise ValueError(
+            f"t_end / eta = {t_end / lr:.3g} steps of gradient descent: above the limit {MAX_STEPS:,}; "
+            "use a larger eta or a smaller t_end"
+        )
     K = int(np.floor(t_end / lr + 1e-9))
     if K < 1:
         raise ValueError(f"the time interval t_end = {t_end:g} is shorter than one step eta = {lr:g}")
@@ -360,6 +407,7 @@ def gd_flow_deviation(
     return float(np.max(np.linalg.norm(gd.end_to_end - flow.end_to_end, axis=(1, 2))))
 
 
+@guard
 def finite_difference_layer_gradients(weights, loss: Loss, h: float = 1e-6) -> list[np.ndarray]:
     r"""Return central differences $\frac{\phi(W_j + h E_{ik}) - \phi(W_j - h E_{ik})}{2h}$ for every entry.
 

@@ -10,23 +10,43 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_matrix, check_positive
+from ._validation import as_matrix, check_positive, check_real, check_same_shape, check_tol, guard
 from .losses import Loss
 from .train import Trajectory, _check_run, _run, _trajectory
 
 __all__ = ["adagrad_step", "adadelta_step", "adagrad", "adadelta"]
 
 
+def _check_step(W, G, accumulators: dict):
+    """``W``, the gradient ``G`` and running sums of squares (entries >= 0), all real finite matrices of one shape."""
+    W = as_matrix(W, "W")
+    G = as_matrix(G, "the gradient G")
+    check_same_shape(W, G, "W", "the gradient G")
+    out = []
+    for name, A in accumulators.items():
+        A = as_matrix(A, name)
+        check_same_shape(W, A, "W", name)
+        if np.any(A < 0):
+            raise ValueError(f"{name} is a running average of squares: its entries must be >= 0; got {A.min()!r}")
+        out.append(A)
+    return W, G, out
+
+
+@guard
 def adagrad_step(W, G, accumulator, lr: float, eps: float = 1e-8):
     r"""Return ``(W_new, accumulator_new)`` after one AdaGrad step (Duchi, Hazan, Singer 2011, diagonal form).
 
     $$s \leftarrow s + G \odot G, \qquad W \leftarrow W - \eta\, \frac{G}{\sqrt{s} + \epsilon}$$
     (entrywise): each coordinate's step shrinks with the gradient energy it has seen.
     """
+    W, G, (accumulator,) = _check_step(W, G, {"the accumulator s": accumulator})
+    lr = check_positive(lr, "the learning rate eta")
+    eps = check_positive(eps, "eps")
     s = accumulator + G * G
     return W - lr * G / (np.sqrt(s) + eps), s
 
 
+@guard
 def adadelta_step(W, G, state, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6):
     r"""Return ``(W_new, state_new)`` after one AdaDelta step (Zeiler 2012, Algorithm 1), ``state = (E[g^2], E[dx^2])``.
 
@@ -36,7 +56,12 @@ def adadelta_step(W, G, state, lr: float = 1.0, rho: float = 0.9, eps: float = 1
     (entrywise). Zeiler's rule has $\eta = 1$; the factor $\eta$ (as in common libraries) is tuned here
     like every other method's learning rate.
     """
-    Eg2, Edx2 = state
+    if isinstance(state, np.ndarray) or not isinstance(state, (tuple, list)) or len(state) != 2:
+        raise ValueError(f"state must be the pair (E[g^2], E[dx^2]) of running averages; got {type(state).__name__}")
+    W, G, (Eg2, Edx2) = _check_step(W, G, {"E[g^2]": state[0], "E[dx^2]": state[1]})
+    lr = check_positive(lr, "the learning rate eta")
+    rho = check_real(rho, "the decay rho of AdaDelta's running averages", low=0, high=1, low_open=True, high_open=True)
+    eps = check_positive(eps, "eps")
     Eg2 = rho * Eg2 + (1 - rho) * G * G
     delta = -np.sqrt(Edx2 + eps) / np.sqrt(Eg2 + eps) * G
     Edx2 = rho * Edx2 + (1 - rho) * delta * delta
@@ -74,6 +99,7 @@ def adagrad(
     """
     W, lr, steps = _prepare(W0, loss, lr, steps, record_every)
     eps = check_positive(eps, "eps")
+    tol = check_tol(tol)
 
     def step(state):
         W, s = state
@@ -101,8 +127,8 @@ def adadelta(
     """
     W, lr, steps = _prepare(W0, loss, lr, steps, record_every)
     eps = check_positive(eps, "eps")
-    if not (isinstance(rho, (int, float)) and 0 < rho < 1):
-        raise ValueError(f"the decay rho of AdaDelta's running averages must lie in (0, 1); got {rho!r}")
+    tol = check_tol(tol)
+    rho = check_real(rho, "the decay rho of AdaDelta's running averages", low=0, high=1, low_open=True, high_open=True)
 
     def step(state):
         W, acc = state
