@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._validation import check_depth, check_positive
+from ._validation import as_array, check_axes, check_depth, check_int, check_positive, field_values, guard
 from .network import end_to_end, layer_gradients
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 
+@guard
 def layerwise_end_to_end_velocity(weights, grad) -> np.ndarray:
     r"""Return $\dot W = \sum_{j=1}^N W_N \cdots W_{j+1} \, \dot W_j \, W_{j-1} \cdots W_1$ with
     $\dot W_j = -\partial\phi/\partial W_j$: the true velocity of the end-to-end matrix under gradient flow
@@ -54,10 +55,7 @@ def layerwise_end_to_end_velocity(weights, grad) -> np.ndarray:
 
 
 def _as_points(w, name: str = "w") -> np.ndarray:
-    try:
-        A = np.asarray(w, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real vector (or an array of vectors); got {type(w).__name__}") from None
+    A = as_array(w, name, what="vector (or an array of vectors)", empty=True).astype(float, copy=False)
     if A.ndim == 0 or A.shape[-1] == 0:
         raise ValueError(f"{name} must be a vector with at least one entry (last axis); got shape {A.shape}")
     if not np.all(np.isfinite(A)):
@@ -65,6 +63,7 @@ def _as_points(w, name: str = "w") -> np.ndarray:
     return A
 
 
+@guard
 def single_output_field(w, grad, depth: int) -> np.ndarray:
     r"""Return $F(w) = \|w\|^{2-2/N}\big(g + (N-1)\langle g, \hat w\rangle \hat w\big)$ with $g$ = ``grad``.
 
@@ -85,6 +84,7 @@ def single_output_field(w, grad, depth: int) -> np.ndarray:
     return np.where(r > 0, F, g if N == 1 else 0.0)
 
 
+@guard
 def single_output_preconditioner(w, depth: int) -> np.ndarray:
     r"""Return $P_w = \|w\|^{2-2/N}\big(I + (N-1)\,\hat w \hat w^\top\big)$, the $d \times d$ preconditioner of a
     single-output network [ACH18, single-output case]; $P_0 = I$ for $N = 1$ and $0$ for $N \ge 2$.
@@ -110,6 +110,7 @@ def _check_field_fn(field) -> None:
         )
 
 
+@guard
 def numeric_curl(field: Callable, points, h: float = 1e-5) -> np.ndarray:
     r"""Return $\partial F_2/\partial w_1 - \partial F_1/\partial w_2$ by central differences with step ``h``.
 
@@ -122,8 +123,8 @@ def numeric_curl(field: Callable, points, h: float = 1e-5) -> np.ndarray:
         raise ValueError(f"the curl is computed in the plane: points need 2 coordinates; got shape {P.shape}")
     h = check_positive(h, "the step h")
     e1, e2 = np.array([h, 0.0]), np.array([0.0, h])
-    dF2_dw1 = (np.asarray(field(P + e1))[..., 1] - np.asarray(field(P - e1))[..., 1]) / (2 * h)
-    dF1_dw2 = (np.asarray(field(P + e2))[..., 0] - np.asarray(field(P - e2))[..., 0]) / (2 * h)
+    dF2_dw1 = (field_values(field, P + e1)[..., 1] - field_values(field, P - e1)[..., 1]) / (2 * h)
+    dF1_dw2 = (field_values(field, P + e2)[..., 0] - field_values(field, P - e2)[..., 0]) / (2 * h)
     return dF2_dw1 - dF1_dw2
 
 
@@ -142,8 +143,7 @@ def annular_sector_path(alpha: float, r_inner: float = 1.0, r_outer: float = 2.0
     r"""Return the closed loop around the annular sector as an ``(4 n + 1, 2)`` polyline, counter-clockwise:
     radially out at angle 0, outer arc to angle $\alpha$, radially in, inner arc back."""
     alpha, r_inner, r_outer = _check_sector(alpha, r_inner, r_outer)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n (points per leg) must be an integer >= 2; got {n!r}")
+    n = check_int(n, "n (points per leg)", low=2, high=10**6, why="a polyline needs no more points")
     s = np.linspace(0.0, 1.0, n, endpoint=False)
     radii = r_inner + (r_outer - r_inner) * s
     legs = [
@@ -155,6 +155,7 @@ def annular_sector_path(alpha: float, r_inner: float = 1.0, r_outer: float = 2.0
     return np.vstack(legs + [legs[0][:1]])
 
 
+@guard
 def loop_integral(field: Callable, alpha: float, r_inner: float = 1.0, r_outer: float = 2.0, nodes: int = 64) -> float:
     r"""Return $\oint F \cdot dw$ around the annular sector by Gauss-Legendre quadrature on each leg.
 
@@ -165,26 +166,26 @@ def loop_integral(field: Callable, alpha: float, r_inner: float = 1.0, r_outer: 
     """
     _check_field_fn(field)
     alpha, r_inner, r_outer = _check_sector(alpha, r_inner, r_outer)
-    if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 1:
-        raise ValueError(f"nodes must be a positive integer; got {nodes!r}")
+    nodes = check_int(nodes, "nodes", low=1, high=1000, why="Gauss-Legendre rules beyond that cost seconds to build")
     x, wts = np.polynomial.legendre.leggauss(int(nodes))
     u = (x + 1) / 2  # nodes on [0, 1], weights wts / 2
 
     def radial(theta):
         direction = np.array([np.cos(theta), np.sin(theta)])
         r = r_inner + (r_outer - r_inner) * u
-        F = np.asarray(field(r[:, None] * direction))
+        F = field_values(field, r[:, None] * direction)
         return (r_outer - r_inner) / 2 * float(np.sum(wts * (F @ direction)))
 
     def arc(radius):
         theta = alpha * u
         tangent = np.stack([-np.sin(theta), np.cos(theta)], axis=1)
-        F = np.asarray(field(radius * np.stack([np.cos(theta), np.sin(theta)], axis=1)))
+        F = field_values(field, radius * np.stack([np.cos(theta), np.sin(theta)], axis=1))
         return alpha / 2 * radius * float(np.sum(wts * np.sum(F * tangent, axis=1)))
 
     return radial(0.0) + arc(r_outer) - radial(alpha) - arc(r_inner)
 
 
+@guard
 def circle_loop_integral(field: Callable, radius: float, centre=(0.0, 0.0), nodes: int = 128) -> float:
     r"""Return $\oint F \cdot dw$ counter-clockwise around the circle of the given ``radius`` and ``centre``
     (trapezoidal rule in the angle, spectrally accurate for smooth periodic integrands).
@@ -198,15 +199,15 @@ def circle_loop_integral(field: Callable, radius: float, centre=(0.0, 0.0), node
     c = _as_points(centre, "centre")
     if c.shape != (2,):
         raise ValueError(f"centre must be a point in the plane (shape (2,)); got shape {c.shape}")
-    if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 3:
-        raise ValueError(f"nodes must be an integer >= 3; got {nodes!r}")
+    nodes = check_int(nodes, "nodes", low=3, high=10**6, why="the trapezoidal rule is spectrally accurate long before")
     theta = 2 * np.pi * np.arange(nodes) / nodes
     unit = np.stack([np.cos(theta), np.sin(theta)], axis=1)
     tangent = np.stack([-np.sin(theta), np.cos(theta)], axis=1)
-    F = np.asarray(field(c + radius * unit))
+    F = field_values(field, c + radius * unit)
     return float(2 * np.pi / nodes * radius * np.sum(F * tangent))
 
 
+@guard
 def linear_loss_loop_integral(a, depth: int, alpha: float, r_inner: float = 1.0, r_outer: float = 2.0) -> float:
     r"""Return the closed form of the loop integral for the linear loss $\ell(w) = \langle a, w\rangle$:
 
@@ -235,13 +236,17 @@ def plot_field(ax, field: Callable, extent: float = 2.5, n: int = 21, *, loop=No
     r"""Draw the direction of $-F$ (the flow) on an $n \times n$ grid of $[-\mathrm{extent}, \mathrm{extent}]^2$,
     arrows normalized and coloured by $\log_{10}\|F\|$; optionally the loop ``(alpha, r_inner, r_outer)``
     of :func:`annular_sector_path` drawn with arrows showing its orientation. Returns ``ax``."""
+    check_axes(ax)
     _check_field_fn(field)
     extent = check_positive(extent, "extent")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n (grid points per axis) must be an integer >= 2; got {n!r}")
+    if extent > 1e150:
+        raise ValueError(f"extent = {extent:g} is too large to draw (at most 1e150)")
+    n = check_int(n, "n (grid points per axis)", low=2, high=1000, why="more arrows than a figure can show")
+    if loop is not None and (isinstance(loop, (str, bytes)) or np.ndim(loop) != 1 or len(loop) != 3):
+        raise ValueError(f"loop must be (alpha, r_inner, r_outer), the sector of annular_sector_path; got {loop!r}")
     g = np.linspace(-extent, extent, n)
     X, Y = np.meshgrid(g, g)
-    F = -np.asarray(field(np.stack([X, Y], axis=-1)))
+    F = -field_values(field, np.stack([X, Y], axis=-1))
     size = np.linalg.norm(F, axis=-1)
     unit = F / np.where(size > 0, size, 1.0)[..., None]
     colour = np.log10(np.where(size > 0, size, np.nan))
@@ -276,13 +281,17 @@ def plot_preconditioner_action(ax, points, depth: int, radius: float = 0.35, n: 
     is amplified $N$ times more than the orthogonal ones, whichever sign it has.
     Returns ``ax``.
     """
+    check_axes(ax)
     P = _as_points(points, "points")
     if P.ndim != 2 or P.shape[1] != 2:
         raise ValueError(f"points must be an array of shape (k, 2); got shape {P.shape}")
+    if np.abs(P).max() > 1e100:
+        raise ValueError("points must lie within 1e100 of the origin: P_w of farther points is beyond float64")
     if np.any(np.linalg.norm(P, axis=1) == 0):
         raise ValueError("P_w is zero at w = 0 for N >= 2: pick points away from the origin")
     N = check_depth(depth)
     radius = check_positive(radius, "radius")
+    n = check_int(n, "n (points per ellipse)", low=3, high=10**5, why="a drawn curve needs no more points")
     t = np.linspace(0, 2 * np.pi, n)
     circle = np.stack([np.cos(t), np.sin(t)])
     for w in P:

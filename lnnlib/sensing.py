@@ -12,11 +12,9 @@ singular-value dynamics [ACHL19, Sections 2.3 and 3].
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from ._validation import as_matrix, check_depth, check_positive
+from ._validation import as_array, as_matrix, check_depth, check_positive, check_real, check_steps, guard
 from .losses import Loss
 
 __all__ = [
@@ -28,6 +26,7 @@ __all__ = [
 ]
 
 
+@guard
 def schatten_quasi_norm(W, p: float, *, rtol: float | None = None) -> float:
     r"""Return $\|W\|_{S_p}^p = \sum_r \sigma_r(W)^p$, the Schatten-$p$ quasi-norm to the power $p$.
 
@@ -38,8 +37,13 @@ def schatten_quasi_norm(W, p: float, *, rtol: float | None = None) -> float:
     """
     p = check_positive(p, "the Schatten exponent p")
     A = as_matrix(W, "W").astype(float)
+    if rtol is not None:
+        rtol = check_real(rtol, "the relative threshold rtol", low=0.0, high=1.0, low_open=True, high_open=True)
+    top = float(np.abs(A).max())
+    if top > 1e150 or 0 < top < 1e-150:  # sum_r sigma_r^p is homogeneous of degree p: rescale an extreme W
+        return top**p * schatten_quasi_norm(A / top, p, rtol=rtol)
     s = np.linalg.svd(A, compute_uv=False)
-    rtol = 100 * max(A.shape) * np.finfo(float).eps if rtol is None else float(rtol)
+    rtol = 100 * max(A.shape) * np.finfo(float).eps if rtol is None else rtol
     s = s[s > rtol * s[0]] if s[0] > 0 else s[:0]
     return float(np.sum(s**p))
 
@@ -57,27 +61,30 @@ class SensingLoss(Loss):
     """
 
     def __init__(self, measurements, y):
-        A = np.asarray(measurements, dtype=float)
+        A = as_array(measurements, "the measurement matrices A_k", what="stack of matrices A_k")
         if A.ndim == 2:
             A = A[None]
         if A.ndim != 3:
             raise ValueError(f"measurements must be a stack of matrices A_k, shape (m, rows, cols); got {A.shape}")
         if not np.all(np.isfinite(A)):
             raise ValueError("the measurement matrices A_k must have finite entries")
-        y = np.atleast_1d(np.asarray(y, dtype=float))
+        y = np.atleast_1d(as_array(y, "the labels y_k", what="vector"))
         if y.shape != (A.shape[0],):
             raise ValueError(f"there are {A.shape[0]} measurement matrices but {y.size} labels y_k")
         if not np.all(np.isfinite(y)):
             raise ValueError("the labels y_k must be finite")
         self.A, self.y, self.shape = A, y, A.shape[1:]
 
+    @guard
     def residual(self, W) -> np.ndarray:
         """Return $\\langle A_k, W\\rangle - y_k$ for every k."""
         return np.einsum("kij,ij->k", self.A, self._check(W)) - self.y
 
+    @guard
     def value(self, W) -> float:
         return 0.5 * float(np.sum(self.residual(W) ** 2))
 
+    @guard
     def gradient(self, W) -> np.ndarray:
         return np.einsum("k,kij->ij", self.residual(W), self.A)
 
@@ -102,12 +109,14 @@ def diagonal_sensing_descent(
     alpha : init scale, $W(0) = \alpha I$.
     """
     a = as_matrix(a, "the measurement diagonals a")
-    y = np.atleast_1d(np.asarray(y, dtype=float))
+    y = np.atleast_1d(as_array(y, "the labels y", what="vector"))
     if y.shape != (a.shape[0],):
         raise ValueError(f"there are {a.shape[0]} measurements but {y.size} labels")
     N = check_depth(depth)
     alpha = check_positive(alpha, "alpha")
     lr = check_positive(lr, "the learning rate eta")
+    tol = check_positive(tol, "tol")
+    max_steps = check_steps(max_steps, "max_steps")
     w = np.full(a.shape[1], alpha ** (1.0 / N))
     steps = 0
     with np.errstate(over="raise", invalid="raise"):
@@ -125,6 +134,7 @@ def diagonal_sensing_descent(
     return w**N, steps, False
 
 
+@guard
 def separation_antiderivative(s, depth: int) -> np.ndarray:
     r"""Return $F_N(s) = \int s^{-(2 - 2/N)} ds$: $s$ ($N = 1$), $\log s$ ($N = 2$),
     $-\frac{N}{N-2} s^{-(N-2)/N}$ ($N \ge 3$).
@@ -135,7 +145,7 @@ def separation_antiderivative(s, depth: int) -> np.ndarray:
     same for every $r$ [ACHL19, Section 3].
     """
     N = check_depth(depth)
-    s = np.asarray(s, dtype=float)
+    s = as_array(s, "the singular values s", what="array of singular values").astype(float, copy=False)
     if np.any(s <= 0):
         raise ValueError("the separation of variables needs positive singular values s > 0")
     if N == 1:
@@ -145,6 +155,7 @@ def separation_antiderivative(s, depth: int) -> np.ndarray:
     return -N / (N - 2) * s ** (-(N - 2) / N)
 
 
+@guard(allow_nan=True)
 def one_entry_partner(s1, s1_0: float, s2_0: float, kappa: float, depth: int) -> np.ndarray:
     r"""Return $\sigma_2$ as a function of $\sigma_1$ from $F_N(\sigma_2) - F_N(\sigma_2(0)) = \kappa
     (F_N(\sigma_1) - F_N(\sigma_1(0)))$, $\kappa = c_2 / c_1$ (see :func:`separation_antiderivative`).
@@ -155,9 +166,10 @@ def one_entry_partner(s1, s1_0: float, s2_0: float, kappa: float, depth: int) ->
     leaves the region $\sigma_2 > 0$ or $F_N < 0$).
     """
     N = check_depth(depth)
-    if not isinstance(kappa, numbers.Real):
-        raise ValueError(f"kappa must be a real number; got {kappa!r}")
-    s1 = np.asarray(s1, dtype=float)
+    kappa = check_real(kappa, "kappa")
+    s1_0 = check_positive(s1_0, "s1_0 (sigma_1 at the start)")
+    s2_0 = check_positive(s2_0, "s2_0 (sigma_2 at the start)")
+    s1 = as_array(s1, "the singular values s1", what="array of singular values").astype(float, copy=False)
     F = separation_antiderivative(s1, N) - separation_antiderivative(np.array(s1_0), N)
     target = separation_antiderivative(np.array(s2_0), N) + kappa * F
     if N == 1:
