@@ -48,7 +48,7 @@ def adagrad_step(W, G, accumulator, lr: float, eps: float = 1e-8):
 
 @guard
 def adadelta_step(W, G, state, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6):
-    r"""Return ``(W_new, state_new)`` after one AdaDelta step (Zeiler 2012, Algorithm 1), ``state = (E[g^2], E[dx^2])``.
+    r"""Return ``(W_new, state_new)`` after one AdaDelta step (Zeiler 2012), ``state = (E[g^2], E[dx^2])``.
 
     $$E[g^2] \leftarrow \rho E[g^2] + (1-\rho) G^2,\quad
     \Delta = -\frac{\sqrt{E[\Delta^2] + \epsilon}}{\sqrt{E[g^2] + \epsilon}}\, G,\quad

@@ -201,3 +201,83 @@ def test_small_start_is_a_scaled_negative_gradient():
     np.testing.assert_allclose(w0, -1e-3 * g, rtol=1e-14)
     with pytest.raises(ValueError, match="size"):
         L.small_start(X, y, 4.0, 0.0)
+
+
+def _gap_target(X, y, p, rel):
+    """The loss l* + rel (l(0) - l*): the notebook's stopping rule."""
+    loss = L.LpRegressionLoss(X, y, p)
+    opt = L.lp_minimum(loss)
+    return opt + rel * (loss.value(np.zeros(loss.shape)) - opt)
+
+
+def test_grid_result_resolution_is_the_spacing_next_to_the_best_rate():
+    X, y = _data(8)
+    target = _gap_target(X, y, 4.0, 1e-6)
+    lrs = [0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 1.0, 3.0]
+    r = L.lr_grid(X, y, 4.0, "gd", lrs, 20000, target)
+    k = lrs.index(r.best_lr)
+    assert 0 < k < len(lrs) - 1
+    assert r.resolution == pytest.approx(max(lrs[k] / lrs[k - 1], lrs[k + 1] / lrs[k]) - 1, rel=1e-12)
+    # a best rate at an end of the grid says nothing about the rates beyond it
+    assert L.lr_grid(X, y, 4.0, "gd", lrs[5:7], 20000, target).resolution == np.inf
+    assert np.isnan(L.lr_grid(X, y, 4.0, "gd", lrs, 3, 0.0).resolution)
+
+
+@pytest.mark.parametrize("p", [2.0, 4.0])
+@pytest.mark.parametrize("method", ["gd", "depth2", "end_to_end"])
+def test_lr_search_matches_a_dense_grid(method, p):
+    """The zoomed search against an independent brute-force grid with 1% spacing over the whole range."""
+    X, y = _data(8)
+    w0 = np.full(X.shape[1], 0.01)
+    target = _gap_target(X, y, p, 1e-6)
+    r = L.lr_search(X, y, p, method, np.logspace(-3, 1, 9), 20000, target, resolution=0.01, w0=w0)
+    assert r.reached and r.resolution <= 0.01
+    dense = L.lr_grid(X, y, p, method, np.geomspace(1e-3, 10, 927), 20000, target, w0=w0)
+    assert abs(r.iterations - dense.iterations) <= 0.05 * dense.iterations, (r.iterations, dense.iterations)
+    # the reported rate really takes the reported number of iterations (one run, the library's reference)
+    assert _reference(method, X, y, p, r.best_lr, 20000, target, w0)[0] == r.iterations
+    # and rates within the resolution on both sides of it were tried
+    k = int(np.searchsorted(r.lrs, r.best_lr))
+    assert r.lrs[k] == r.best_lr and r.lrs[k + 1] / r.lrs[k - 1] <= 1.01**2
+
+
+def test_lr_search_extends_beyond_the_starting_grid():
+    X, y = _data(9)
+    target = _gap_target(X, y, 2.0, 1e-6)
+    dense = L.lr_grid(X, y, 2.0, "gd", np.geomspace(1e-3, 10, 927), 20000, target)
+    r = L.lr_search(X, y, 2.0, "gd", [1e-3, 2e-3], 20000, target, resolution=0.01)  # both far below the best
+    assert r.best_lr > 10 * 2e-3
+    assert abs(r.iterations - dense.iterations) <= 0.05 * dense.iterations, (r.iterations, dense.iterations)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"resolution": 0.0}, "resolution"),
+        ({"resolution": 0.01, "points": 0}, "points"),
+        ({"resolution": 0.01, "lrs": [0.1]}, "two starting rates"),
+        ({"resolution": 1e-9, "max_rounds": 2}, "zooms"),
+    ],
+)
+def test_lr_search_bad_inputs(kwargs, message):
+    X, y = _data(0)
+    target = _gap_target(X, y, 2.0, 1e-6)
+    args = {"lrs": [0.01, 0.1, 1.0], **kwargs}
+    with pytest.raises(ValueError, match=message):
+        L.lr_search(X, y, 2.0, "gd", args.pop("lrs"), 20000, target, **args)
+
+
+@pytest.mark.parametrize("method, kw", [("gd", {}), ("depth2", {"omega0": "balanced"})])
+def test_lr_search_continued_from_a_coarser_search_equals_a_fresh_search(method, kw):
+    X, y = _data(8)
+    w0 = np.full(X.shape[1], 0.01)
+    target = _gap_target(X, y, 4.0, 1e-6)
+    lrs = np.logspace(-3, 1, 9)
+    coarse = L.lr_search(X, y, 4.0, method, lrs, 20000, target, resolution=0.05, w0=w0, **kw)
+    fresh = L.lr_search(X, y, 4.0, method, lrs, 20000, target, resolution=0.002, w0=w0, **kw)
+    cont = L.lr_search(X, y, 4.0, method, lrs, 20000, target, resolution=0.002, start=coarse, w0=w0, **kw)
+    assert coarse.resolution > 0.002 >= cont.resolution
+    assert (cont.iterations, cont.best_lr) == (fresh.iterations, fresh.best_lr)
+    np.testing.assert_array_equal(cont.lrs, fresh.lrs)
+    with pytest.raises(ValueError, match="earlier 'adagrad' search"):
+        L.lr_search(X, y, 4.0, "adagrad", lrs, 20000, target, resolution=0.002, start=coarse)
