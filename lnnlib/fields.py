@@ -30,6 +30,7 @@ __all__ = [
     "circle_loop_integral",
     "linear_loss_loop_integral",
     "plot_field",
+    "plot_curl",
     "plot_preconditioner_action",
 ]
 
@@ -232,6 +233,18 @@ def linear_loss_loop_integral(a, depth: int, alpha: float, r_inner: float = 1.0,
     )
 
 
+def _draw_loop(ax, loop, color: str = "crimson") -> None:
+    """Draw the annular-sector loop ``(alpha, r_inner, r_outer)`` with arrows showing its orientation."""
+    if loop is None:
+        return
+    path = annular_sector_path(*loop)
+    ax.plot(path[:, 0], path[:, 1], color=color, lw=2, label="loop")
+    m = len(path) // 4
+    for k in range(4):
+        i = k * m + m // 2
+        ax.annotate("", xy=path[i + 1], xytext=path[i - 1], arrowprops={"arrowstyle": "-|>", "color": color, "lw": 2})
+
+
 def plot_field(ax, field: Callable, extent: float = 2.5, n: int = 21, *, loop=None, title: str | None = None):
     r"""Draw the direction of $-F$ (the flow) on an $n \times n$ grid of $[-\mathrm{extent}, \mathrm{extent}]^2$,
     arrows normalized and coloured by $\log_{10}\|F\|$; optionally the loop ``(alpha, r_inner, r_outer)``
@@ -251,16 +264,56 @@ def plot_field(ax, field: Callable, extent: float = 2.5, n: int = 21, *, loop=No
     unit = F / np.where(size > 0, size, 1.0)[..., None]
     colour = np.log10(np.where(size > 0, size, np.nan))
     ax.quiver(X, Y, unit[..., 0], unit[..., 1], colour, cmap="viridis", pivot="mid", scale=n * 1.3, width=0.004)
-    if loop is not None:
-        path = annular_sector_path(*loop)
-        ax.plot(path[:, 0], path[:, 1], color="crimson", lw=2, label="loop")
-        m = len(path) // 4
-        for k in range(4):
-            i = k * m + m // 2
-            ax.annotate(
-                "", xy=path[i + 1], xytext=path[i - 1], arrowprops={"arrowstyle": "-|>", "color": "crimson", "lw": 2}
-            )
+    _draw_loop(ax, loop)
     ax.plot(0, 0, "k+", ms=8)
+    ax.set_aspect("equal")
+    ax.set_xlim(-extent, extent)
+    ax.set_ylim(-extent, extent)
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_curl(
+    ax,
+    field: Callable,
+    extent: float = 2.5,
+    n: int = 120,
+    *,
+    vmax: float | None = None,
+    loop=None,
+    flow: bool = True,
+    title: str | None = None,
+):
+    r"""Draw $\mathrm{curl}\,F = \partial_1 F_2 - \partial_2 F_1$ (:func:`numeric_curl`) as a heat map; return ``ax``.
+
+    The curl is evaluated at the centres of an $n \times n$ grid of cells covering
+    $[-\mathrm{extent}, \mathrm{extent}]^2$ (for even $n$ the origin, where $F$ may not be differentiable, is
+    a cell corner, not a centre), on a diverging colour scale symmetric about 0 from $-$``vmax`` to ``vmax``
+    (default: the largest $|\mathrm{curl}\,F|$ on the grid; pass the same ``vmax`` to compare panels). With
+    ``flow=True`` light streamlines show the flow $-F$; ``loop`` ``(alpha, r_inner, r_outer)`` draws the
+    annular sector of :func:`annular_sector_path`. A gradient field has zero curl everywhere: white. The
+    heat map is ``ax.images[-1]`` (for a colour bar).
+    """
+    _check_field_fn(field)
+    extent = check_positive(extent, "extent")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n (grid cells per axis) must be an integer >= 2; got {n!r}")
+    centres = -extent + (np.arange(n) + 0.5) * (2 * extent / n)
+    X, Y = np.meshgrid(centres, centres)
+    curl = numeric_curl(field, np.stack([X, Y], axis=-1))
+    if vmax is None:
+        vmax = float(np.abs(curl).max()) or 1.0
+    vmax = check_positive(vmax, "vmax")
+    ax.imshow(curl, origin="lower", extent=(-extent, extent, -extent, extent), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+    if flow:
+        F = -np.asarray(field(np.stack([X, Y], axis=-1)))
+        ax.streamplot(X, Y, F[..., 0], F[..., 1], color="0.45", linewidth=0.6, density=0.9, arrowsize=0.7)
+    _draw_loop(ax, loop, color="black")
+    ax.plot(0, 0, "k+", ms=8)
+    ax.grid(False)
     ax.set_aspect("equal")
     ax.set_xlim(-extent, extent)
     ax.set_ylim(-extent, extent)

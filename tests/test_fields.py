@@ -186,6 +186,32 @@ def test_plot_helpers_return_ax_and_draw():
     plt.close(fig2)
 
 
+def test_plot_curl_shows_the_curl_on_cell_centres():
+    fig, axes = plt.subplots(1, 3)
+    # the rotation field (-w2, w1) has curl 2 everywhere; a gradient field has curl 0
+    out = L.plot_curl(axes[0], lambda w: np.stack([-w[..., 1], w[..., 0]], -1), extent=1.0, n=6, loop=(1.0, 0.3, 0.8))
+    assert out is axes[0] and len(axes[0].images) == 1 and len(axes[0].lines) >= 2
+    image = axes[0].images[-1]
+    assert image.get_array().shape == (6, 6) and np.abs(image.get_array() - 2).max() < CURL_TOL
+    assert image.get_clim() == pytest.approx((-2, 2))  # default scale: symmetric, the largest |curl|
+    L.plot_curl(axes[1], lambda w: np.stack([2 * w[..., 0] * w[..., 1], w[..., 0] ** 2], -1), n=4, vmax=3.0, flow=False)
+    assert np.abs(axes[1].images[-1].get_array()).max() < CURL_TOL and axes[1].images[-1].get_clim() == (-3.0, 3.0)
+    # the depth-3 linear-loss field at the cell centres, against the closed form of notebook 04
+    a = np.array([1.0, 0.5])
+    L.plot_curl(axes[2], linear_field(a, 3), extent=2.0, n=8, title="N = 3")
+    c = -2.0 + (np.arange(8) + 0.5) * 0.5
+    X, Y = np.meshgrid(c, c)
+    closed = 2 / 3 * (X**2 + Y**2) ** (-1 / 3) * (a[0] * Y - a[1] * X)
+    assert np.abs(axes[2].images[-1].get_array() - closed).max() < CURL_TOL and axes[2].get_title() == "N = 3"
+    with pytest.raises(ValueError, match="n"):
+        L.plot_curl(axes[0], linear_field(a, 3), n=1)
+    with pytest.raises(ValueError, match="vmax"):
+        L.plot_curl(axes[0], linear_field(a, 3), n=4, vmax=-1.0)
+    with pytest.raises(ValueError, match="function"):
+        L.plot_curl(axes[0], None)
+    plt.close(fig)
+
+
 @pytest.mark.parametrize("N", [1, 2, 3, 4])
 def test_layerwise_velocity_matches_preconditioned_gradient_on_balanced_weights(N):
     rng = np.random.default_rng(N)
