@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import inspect
 import numbers
 import operator
 from collections.abc import Callable, Sequence
@@ -475,3 +476,15 @@ def check_axes(ax, name: str = "ax"):
     if not isinstance(ax, Axes):
         raise ValueError(f"{name} must be a matplotlib Axes (e.g. from plt.subplots()); got {_describe(ax)}")
     return ax
+
+
+def check_options(options: dict, target: Callable, name: str, *, exclude: Sequence[str] = ()) -> None:
+    """Raise ValueError for a keyword option that ``target`` does not take (``name`` passes its
+    ``**options`` on to ``target``), instead of Python's TypeError about an unexpected keyword."""
+    params = inspect.signature(target).parameters
+    unknown = sorted(set(options) - set(params) | (set(options) & set(exclude)))
+    if unknown:
+        valid = ", ".join(
+            p for p, v in params.items() if p not in exclude and (v.kind == v.KEYWORD_ONLY or v.default is not v.empty)
+        )
+        raise ValueError(f"{name} got an unknown option {unknown[0]!r}; the options it passes on are: {valid}")

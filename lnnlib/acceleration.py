@@ -11,12 +11,24 @@ learning rates, :func:`lr_grid` runs one method with all rates at once on stacke
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_matrix, check_depth, check_positive
+from ._validation import (
+    as_array,
+    as_list,
+    as_positive_list,
+    check_axes,
+    check_choice,
+    check_depth,
+    check_int,
+    check_options,
+    check_positive,
+    check_real,
+    check_steps,
+    guard,
+)
 from .losses import LpRegressionLoss
 
 __all__ = [
@@ -37,6 +49,7 @@ r"""Methods of :func:`lr_grid`: GD on the linear model; GD on $w = \omega_2 v$ a
 the end-to-end rule of depth 2."""
 
 
+@guard
 def single_output_preconditioned_gradient(w, g, depth: int) -> np.ndarray:
     r"""Return $P_w g = \|w\|^{2-2/N}\bigl(g + (N-1)\langle g, \hat w\rangle \hat w\bigr)$, $\hat w = w/\|w\|$.
 
@@ -45,8 +58,8 @@ def single_output_preconditioned_gradient(w, g, depth: int) -> np.ndarray:
     (a momentum-like term). Equals ``preconditioned_gradient(w[None], g[None], N)``.
     At $w = 0$ it is 0 for $N \ge 2$ (and $g$ for $N = 1$).
     """
-    w = np.asarray(w, dtype=float)
-    g = np.asarray(g, dtype=float)
+    w = as_array(w, "w", what="vector", empty=True).astype(float, copy=False)
+    g = as_array(g, "g", what="vector", empty=True).astype(float, copy=False)
     if w.ndim != 1 or g.shape != w.shape:
         raise ValueError(f"w and g must be vectors of the same length; got shapes {w.shape} and {g.shape}")
     if not (np.all(np.isfinite(w)) and np.all(np.isfinite(g))):
@@ -70,10 +83,8 @@ def two_example_problem(y1: float, y2: float, p: float = 4.0) -> LpRegressionLos
     for the second. Our instance of the lecture's claim [ACH18] that for every $p > 2$ some $\ell_p$ problems
     are solved arbitrarily faster by the end-to-end dynamics than by GD (the lecture gives no instance).
     """
-    y1 = float(y1)
-    y2 = float(y2)
-    if not (np.isfinite(y1) and np.isfinite(y2)):
-        raise ValueError("the targets y1, y2 must be finite")
+    y1 = check_real(y1, "the target y1")
+    y2 = check_real(y2, "the target y2")
     return LpRegressionLoss(np.eye(2), np.array([y1, y2]), p)
 
 
@@ -164,19 +175,19 @@ def lr_grid(
         raise ValueError("lr_grid handles one output: y must be a vector")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}")
-    lrs = np.asarray(lrs, dtype=float).ravel()
-    if lrs.size == 0 or not np.all(np.isfinite(lrs)) or np.any(lrs <= 0):
-        raise ValueError("lrs must be a nonempty list of finite positive learning rates")
-    lrs = np.sort(lrs)
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be a nonnegative integer; got {steps!r}")
-    target = float(target)
-    if not np.isfinite(target):
-        raise ValueError(f"target must be a finite loss value; got {target!r}")
+    lrs = np.sort(as_positive_list(lrs, "lrs (the learning rates)"))
+    steps = check_steps(steps)
+    target = check_real(target, "target (the loss to reach)", low=0.0)
     N = check_depth(depth)
+    blowup = check_real(blowup, "blowup (the loss growth counted as divergence)", low=1.0, low_open=True)
+    rho = check_real(rho, "rho (AdaDelta's decay)", low=0.0, high=1.0, low_open=True, high_open=True)
+    if isinstance(omega0, str):
+        check_choice(omega0, "omega0", ("balanced",))
+    else:
+        check_positive(omega0, "omega0")
     Xm, yv, P, m = loss.X, loss.Y[:, 0], loss.p, loss.m
     d = Xm.shape[1]
-    w_start = np.zeros(d) if w0 is None else as_matrix(np.reshape(w0, (1, -1)), "w0")[0]
+    w_start = np.zeros(d) if w0 is None else np.ravel(as_array(w0, "w0", what="vector")).astype(float)
     if w_start.shape != (d,):
         raise ValueError(f"w0 must have {d} entries (one per feature); got {w_start.size}")
     if method == "end_to_end" and N >= 2 and not np.any(w_start):
@@ -201,7 +212,7 @@ def lr_grid(
     acc2 = np.zeros((B, d))
     alive = np.arange(B)
     diverged = np.zeros(B, dtype=bool)
-    curves = np.full((steps + 1, B), np.nan)
+    curves = []  # one row per step taken, grown as the run goes (a cap of 1e9 steps allocates nothing)
     threshold = None
     found = None
     t = 0
@@ -214,7 +225,9 @@ def lr_grid(
             values = Lp.sum(axis=1) / (P * m)
             if threshold is None:
                 threshold = blowup * np.maximum(values, 1.0)
-            curves[t, alive] = values
+            row = np.full(B, np.nan)
+            row[alive] = values
+            curves.append(row)
             bad = ~np.isfinite(values) | (values > threshold)
             hit = ~bad & (values <= target)
             if np.any(hit):
@@ -263,6 +276,7 @@ def lr_grid(
                 along = np.einsum("bi,bi->b", G, u)[:, None]
                 W1 = W1 - eta * n ** (2 - 2 / N) * (G + (N - 1) * along * u)
             t += 1
+    curves = np.array(curves)
     if found is not None:
         t_hit, j = found
         return GridResult(method, lrs, int(t_hit), float(lrs[j]), diverged, curves[: t_hit + 1, j].copy(), int(steps))
@@ -311,8 +325,9 @@ def lr_search(
     result is the same as a fresh search's whenever ``start`` was one).
     """
     resolution = check_positive(resolution, "resolution")
-    if isinstance(points, bool) or not isinstance(points, numbers.Integral) or points < 1:
-        raise ValueError(f"points (rates per zoom) must be a positive integer; got {points!r}")
+    points = check_int(points, "points (rates per zoom)", low=1, high=1000, why="a zoom needs no more rates")
+    max_rounds = check_int(max_rounds, "max_rounds", low=1, high=1000, why="each zoom already narrows the spacing")
+    check_options(kwargs, lr_grid, "lr_search", exclude=("X", "y", "p", "method", "lrs", "steps", "target"))
     if start is None:
         best = lr_grid(X, y, p, method, lrs, steps, target, **kwargs)
     elif not isinstance(start, GridResult) or start.method != method or start.steps != steps:
@@ -356,6 +371,7 @@ def lr_search(
     return best
 
 
+@guard
 def small_start(X, y, p: float, size: float) -> np.ndarray:
     r"""Return $w(0) = -\mathrm{size}\cdot\nabla\ell(0)$: a tiny point in the steepest-descent direction from 0.
 
@@ -373,6 +389,9 @@ def compare_methods(X, y, p: float, lrs, steps: int, target: float, methods=METH
     The end-to-end rule needs a nonzero start: unless ``w0`` is given, it starts from
     ``small_start(X, y, p, 1e-3 * min(lrs))`` (:func:`small_start`), the other methods from 0.
     """
+    methods = [check_choice(m, "each of methods", METHODS) for m in as_list(methods, "methods", "method names")]
+    lrs = as_positive_list(lrs, "lrs (the learning rates)")
+    check_options(kwargs, lr_grid, "compare_methods", exclude=("X", "y", "p", "method", "lrs", "steps", "target"))
     out = {}
     for method in methods:
         kw = dict(kwargs)
@@ -392,6 +411,12 @@ def plot_best_curves(results: dict[str, GridResult], ax, optimum: float = 0.0, t
     Each method gets its own line style and marker (:data:`_CURVE_STYLES`), so that curves which coincide
     (methods whose best runs are nearly identical) can still be told apart.
     """
+    check_axes(ax)
+    if not isinstance(results, dict) or not results or not all(isinstance(r, GridResult) for r in results.values()):
+        raise ValueError("results must be a non-empty dict {method: GridResult} (from compare_methods or lr_grid)")
+    optimum = check_real(optimum, "optimum (the loss minimum)")
+    if target is not None:
+        target = check_real(target, "target")
     for k, (name, r) in enumerate(results.items()):
         gap = np.maximum(r.curve - optimum, 1e-300)
         label = f"{name} (lr {r.best_lr:.2g}, {r.iterations} it)" if r.reached else f"{name} (not reached)"

@@ -17,11 +17,12 @@ import os
 import re
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_matrix
+from ._validation import as_array, as_matrix, check_int, guard
 from .losses import whiten
 
 __all__ = [
@@ -53,9 +54,13 @@ def diabetes_regression() -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(data.data, dtype=float), np.asarray(data.target, dtype=float)
 
 
+@guard
 def standardize(X) -> np.ndarray:
     r"""Return $X$ with every column centred and scaled to unit variance: $(x_{ij} - \mu_j)/\sigma_j$."""
     X = as_matrix(X, "the inputs X")
+    top = float(np.abs(X).max())
+    if top > 1e150 or 0 < top < 1e-150:  # standardizing is scale-free: bring extreme data to unit size first
+        X = X / top
     sd = X.std(axis=0)
     flat = np.flatnonzero(sd <= 1e-12 * max(1.0, float(np.abs(X).max())))
     if flat.size:
@@ -63,6 +68,7 @@ def standardize(X) -> np.ndarray:
     return (X - X.mean(axis=0)) / sd
 
 
+@guard
 def preprocess(X, y, features: str = "standardized") -> tuple[np.ndarray, np.ndarray]:
     r"""Return ``(X, y)`` ready for a regression without intercept.
 
@@ -71,7 +77,7 @@ def preprocess(X, y, features: str = "standardized") -> tuple[np.ndarray, np.nda
     centred and divided by its standard deviation in both cases.
     """
     X = as_matrix(X, "the inputs X")
-    y = np.asarray(y, dtype=float)
+    y = as_array(y, "the targets y", what="vector", empty=True).astype(float, copy=False)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(
             f"y must be a vector with one target per example (row of X, {X.shape[0]}); got shape {y.shape}"
@@ -84,6 +90,9 @@ def preprocess(X, y, features: str = "standardized") -> tuple[np.ndarray, np.nda
         Xp = whiten(X)
     else:
         raise ValueError(f"features must be 'standardized' or 'whitened'; got {features!r}")
+    top = float(np.abs(y).max())
+    if top > 1e150 or 0 < top < 1e-150:  # (y - mean) / sd is scale-free: bring an extreme target to unit size
+        y = y / top
     sd = y.std()
     if sd == 0:
         raise ValueError("the target y is constant: nothing to regress")
@@ -96,9 +105,16 @@ def parse_gas_sensor_lines(lines, source: str = "<lines>") -> tuple[np.ndarray, 
     Returns ``(X, concentration, gas)`` with ``X`` of shape ``(m, 128)``. Blank lines are skipped; any
     other line that does not have this form raises ValueError naming ``source`` and the line number.
     """
+    if lines is None or isinstance(lines, (str, bytes)) or not hasattr(lines, "__iter__"):
+        raise ValueError(
+            f"lines must be an iterable of text lines (a list, or a file opened for reading), not "
+            f"{type(lines).__name__}; split one string with text.splitlines()"
+        )
     rows, conc, gas = [], [], []
     for number, raw in enumerate(lines, start=1):
         line = raw.decode("ascii", errors="replace") if isinstance(raw, bytes) else raw
+        if not isinstance(line, str):
+            raise ValueError(f"{source}, line {number}: expected a line of text, got {type(raw).__name__} {raw!r}")
         line = line.strip()
         if not line:
             continue
@@ -112,6 +128,7 @@ def parse_gas_sensor_lines(lines, source: str = "<lines>") -> tuple[np.ndarray, 
         if label not in GAS_NAMES:
             raise ValueError(f"{where}: gas class must be 1..6, got {label}")
         x = np.full(GAS_SENSOR_FEATURES, np.nan)
+        seen = set()
         for item in rest.split():
             k, sep, v = item.partition(":")
             try:
@@ -120,6 +137,9 @@ def parse_gas_sensor_lines(lines, source: str = "<lines>") -> tuple[np.ndarray, 
                 raise ValueError(f"{where}: expected 'index:value' features, got {item[:40]!r}") from None
             if not sep or not 1 <= k <= GAS_SENSOR_FEATURES:
                 raise ValueError(f"{where}: feature index must be 1..{GAS_SENSOR_FEATURES}, got {item[:40]!r}")
+            if k in seen:
+                raise ValueError(f"{where}: feature {k} is given twice")
+            seen.add(k)
             x[k - 1] = v
         missing = np.flatnonzero(np.isnan(x))
         if missing.size:
@@ -178,16 +198,27 @@ def load_gas_sensor_drift(source, gas: int = 1, batches=range(1, 11)) -> tuple[n
     FileNotFoundError
         If ``source`` does not exist or lacks one of the requested batch files.
     ValueError
-        If a file is malformed (the message names file and line), ``gas`` is not 1..6, or the gas has
-        no examples.
+        If a file is malformed (the message names file and line; a repeated feature index is malformed),
+        an archive is broken or truncated, ``batches`` is not a list of distinct numbers 1..10, ``gas`` is
+        not 1..6, or the gas has no examples.
     """
     if isinstance(gas, bool) or not isinstance(gas, (int, np.integer)) or gas not in GAS_NAMES:
         raise ValueError(
             f"gas must be a class 1..6 ({', '.join(f'{k}={v}' for k, v in GAS_NAMES.items())}); got {gas!r}"
         )
-    wanted = sorted({int(b) for b in batches})
-    if not wanted or wanted[0] < 1:
-        raise ValueError(f"batches must be numbers 1..10; got {list(batches)!r}")
+    if batches is None or isinstance(batches, (str, bytes)) or not hasattr(batches, "__iter__"):
+        raise ValueError(f"batches must be a list of batch numbers 1..10; got {batches!r}")
+    listed = [check_int(b, "each batch number", low=1, high=10) for b in batches]
+    if not listed:
+        raise ValueError("batches is empty: list the batch numbers 1..10 to load")
+    twice = sorted({b for b in listed if listed.count(b) > 1})
+    if twice:
+        raise ValueError(f"batches lists batch {twice[0]} more than once")
+    wanted = sorted(listed)
+    if not isinstance(source, (str, os.PathLike)):
+        raise ValueError(
+            f"source must be the path (str or pathlib.Path) of a folder or a zip/tar archive; got {source!r}"
+        )
     path = Path(os.fspath(source)).expanduser()
     if not path.exists():
         raise FileNotFoundError(
@@ -196,10 +227,15 @@ def load_gas_sensor_drift(source, gas: int = 1, batches=range(1, 11)) -> tuple[n
             "batch1.dat ... batch10.dat"
         )
     found: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    for k, name, opener in _batch_members(path):
-        if k in wanted and k not in found:
-            with opener() as fh:
-                found[k] = parse_gas_sensor_lines(fh, source=name)
+    try:
+        for k, name, opener in _batch_members(path):
+            if k in wanted and k not in found:
+                with opener() as fh:
+                    found[k] = parse_gas_sensor_lines(fh, source=name)
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
+        raise ValueError(
+            f"{path} is a broken or truncated archive (reading it raised {type(exc).__name__}); download it again"
+        ) from None
     missing = [k for k in wanted if k not in found]
     if missing:
         raise FileNotFoundError(f"{path} lacks batch files: {', '.join(f'batch{k}.dat' for k in missing)}")
