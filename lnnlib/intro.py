@@ -39,6 +39,7 @@ __all__ = [
     "least_squares_gd_limit",
     "minimum_l1_interpolant",
     "diagonal_network_gd",
+    "diagonal_network_sharpness",
     "FlowTrajectory",
     "gradient_flow",
     "gd_flow_deviation",
@@ -249,6 +250,36 @@ def diagonal_network_gd(
                 )
             losses.append(value)
     return u * u - v * v, np.array(losses)
+
+
+def diagonal_network_sharpness(X, w, init_scale: float) -> float:
+    r"""Return the largest Hessian eigenvalue of $\phi(u, v) = \frac1{2m}\|X(u \odot u - v \odot v) - y\|^2$ at an
+    interpolant with end-to-end vector ``w``, on the gradient-flow orbit of $u = v = \alpha \mathbf 1$.
+
+    Gradient flow conserves every $u_i v_i$ ($\dot u_i = -2u_i g_i$, $\dot v_i = 2 v_i g_i$ with
+    $g = \nabla\ell(w)$), so $u_i v_i = \alpha^2$ and $u_i^2 + v_i^2 = \sqrt{w_i^2 + 4\alpha^4}$. At an
+    interpolant ($g = 0$) the Hessian of $\phi$ is $J^\top A J$ with $A = \frac1m X^\top X$ and
+    $J = 2\,[\operatorname{diag}(u), -\operatorname{diag}(v)]$; since $JJ^\top = 4S$,
+    $S = \operatorname{diag}(u^2 + v^2)$, its nonzero eigenvalues are those of $4 S^{1/2} A S^{1/2}$. So the
+    curvature is at most $4\lambda_{\max}(A) \max_i \sqrt{w_i^2 + 4\alpha^4}$, about
+    $8\alpha^2\lambda_{\max}(A)$ for large $\alpha$: gradient descent with step $\eta$ is stable near the
+    interpolant when $\eta$ times this value is below 2. (Gradient descent conserves $u_i v_i$ only
+    approximately: at a GD end point this is an estimate.)
+
+    Parameters
+    ----------
+    X : (m, d) inputs.
+    w : (d,) end-to-end vector $u \odot u - v \odot v$ of an interpolant.
+    init_scale : float, $\alpha > 0$.
+    """
+    X = as_matrix(X, "the inputs X")
+    w = _as_vector(w, "the end-to-end vector w")
+    if w.size != X.shape[1]:
+        raise ValueError(f"w has {w.size} entries but X has {X.shape[1]} features (columns)")
+    alpha = check_positive(init_scale, "the init scale alpha")
+    s = np.sqrt(np.sqrt(w**2 + 4 * alpha**4))  # sqrt(u_i^2 + v_i^2)
+    A = X.T @ X / X.shape[0]
+    return float(np.linalg.eigvalsh(4 * s[:, None] * A * s[None, :])[-1])
 
 
 # ---------------------------------------------------------------------------------------------------

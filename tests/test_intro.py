@@ -164,6 +164,41 @@ def test_diagonal_network_init_scale_selects_l1_or_l2_interpolant():
     assert np.max(np.abs(large - np.linalg.pinv(X) @ y)) < 1e-3
 
 
+@pytest.mark.parametrize("alpha", [0.05, 0.5, 3.0])
+def test_diagonal_network_sharpness_is_the_top_hessian_eigenvalue_by_finite_differences(alpha):
+    """At an interpolant on the orbit u_i v_i = alpha^2: the formula against second differences of phi itself."""
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((4, 6))
+    w = np.linalg.pinv(X) @ rng.standard_normal(4) + (np.eye(6) - np.linalg.pinv(X) @ X) @ rng.standard_normal(6)
+    y = X @ w
+    root = np.sqrt(w**2 + 4 * alpha**4)
+    u, v = np.sqrt((root + w) / 2), np.sqrt((root - w) / 2)  # u v = alpha^2, u^2 - v^2 = w
+    theta, n = np.concatenate([u, v]), 12
+
+    def phi(t):
+        return _diag_loss(X, y, t[:6], t[6:])
+
+    h = 1e-4 * max(1.0, alpha)
+    H = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            ei, ej = np.eye(n)[i] * h, np.eye(n)[j] * h
+            H[i, j] = (phi(theta + ei + ej) - phi(theta + ei - ej) - phi(theta - ei + ej) + phi(theta - ei - ej)) / (
+                4 * h * h
+            )
+    top = np.linalg.eigvalsh((H + H.T) / 2)[-1]
+    # second differences: truncation h^2 |phi^(4)| plus rounding eps |phi| / h^2 (phi = 0 here), about 1e-8
+    # relative; a wrong factor (2 instead of 4, S instead of S^(1/2)) is off by 2x or more
+    assert abs(L.diagonal_network_sharpness(X, w, alpha) - top) <= 1e-5 * top
+
+
+def test_diagonal_network_sharpness_bad_inputs():
+    with pytest.raises(ValueError, match="3 features"):
+        L.diagonal_network_sharpness(np.ones((2, 3)), np.ones(4), 0.1)
+    with pytest.raises(ValueError, match="init scale"):
+        L.diagonal_network_sharpness(np.ones((2, 3)), np.ones(3), 0.0)
+
+
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
@@ -370,7 +405,12 @@ def test_fmt_prints_stable_digits_and_noise_as_zero():
     assert L.fmt(2e-12, zero_below=1e-12) == "2e-12"
     assert L.fmt(float("inf")) == "inf"
     assert L.fmt(float("nan"), zero_below=1e-12) == "nan"  # NaN is shown, never hidden as 0
-    for args, message in [(("x",), "real number"), ((1.0, 0), "digits"), ((1.0, 2.5), "digits"), ((1.0, True), "digits")]:
+    for args, message in [
+        (("x",), "real number"),
+        ((1.0, 0), "digits"),
+        ((1.0, 2.5), "digits"),
+        ((1.0, True), "digits"),
+    ]:
         with pytest.raises(ValueError, match=message):
             L.fmt(*args)
     with pytest.raises(ValueError, match="noise floor"):
