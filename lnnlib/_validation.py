@@ -54,13 +54,15 @@ def _describe(x) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def as_array(x, name: str, *, ndim=None, what: str = "array", allow_nan: bool = False, empty: bool = False):
+def as_array(
+    x, name: str, *, ndim=None, what: str = "array", allow_nan: bool = False, empty: bool = False, finite: bool = True
+):
     """Return ``x`` as a float array (float32 kept), or raise ValueError naming ``name``.
 
     Refuses None, strings, ragged nesting, objects, complex entries (the course's mathematics is over
     the reals: take ``np.real`` yourself if that is what you mean), non-finite entries (unless
-    ``allow_nan``: then NaN, not inf, is let through), an empty array (unless ``empty``) and a number
-    of dimensions outside ``ndim`` (an int or a tuple of ints; ``None`` for any).
+    ``allow_nan``: then NaN, not inf, is let through; ``finite=False`` skips the check), an empty array
+    (unless ``empty``) and a number of dimensions outside ``ndim`` (an int or a tuple of ints; ``None`` for any).
     """
     if x is None or isinstance(x, (str, bytes)):
         raise ValueError(f"{name} must be a real {what}; got {_describe(x)}")
@@ -86,7 +88,9 @@ def as_array(x, name: str, *, ndim=None, what: str = "array", allow_nan: bool = 
             raise ValueError(f"{name} must be a {what} ({dims}-D array); got an array of shape {A.shape}")
     if A.size == 0 and not empty:
         raise ValueError(f"{name} is empty (shape {A.shape}): a {what} needs at least one entry")
-    if allow_nan:
+    if not finite:
+        pass
+    elif allow_nan:
         if np.any(np.isinf(A)):
             check_finite(np.where(np.isnan(A), 0.0, A), name)
     else:

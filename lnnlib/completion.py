@@ -25,7 +25,26 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 from threadpoolctl import threadpool_limits
 
-from ._validation import as_matrix, as_rng, check_depth, check_positive
+from ._validation import (
+    MAX_SIZE,
+    MAX_STEPS,
+    as_array,
+    as_list,
+    as_matrix,
+    as_positive_list,
+    as_rng,
+    check_axes,
+    check_count,
+    check_depth,
+    check_flag,
+    check_int_list,
+    check_options,
+    check_positive,
+    check_real,
+    check_steps,
+    check_threads,
+    guard,
+)
 from .init import identity_init, near_zero_init
 from .metrics import effective_rank, reconstruction_error
 from .network import _backward, _forward
@@ -80,7 +99,7 @@ def _check_count(value, name: str) -> int:
         raise ValueError(f"{name} must be a positive integer; got {value!r}")
     if value < 1:
         raise ValueError(f"{name} must be at least 1; got {value}")
-    return int(value)
+    return check_count(value, name)
 
 
 def low_rank_matrix(n: int, rank: int, rng=None) -> np.ndarray:
@@ -100,6 +119,8 @@ def low_rank_matrix(n: int, rank: int, rng=None) -> np.ndarray:
     r = _check_count(rank, "the rank r")
     if r > n:
         raise ValueError(f"an n x n matrix has rank at most n = {n}; asked for rank r = {r}")
+    if n * n > MAX_SIZE:
+        raise ValueError(f"an n x n matrix with n = {n} has {n * n:,} entries; at most {MAX_SIZE:,} are supported")
     rng = as_rng(rng)
     U = rng.standard_normal((n, r))
     V = rng.standard_normal((n, r))
@@ -112,14 +133,16 @@ def sample_mask(shape, count: int, rng=None) -> np.ndarray:
 
     These are the observed positions $\\Omega$ of [ACHL19] (sampled uniformly, no noise).
     """
-    try:
-        shape = tuple(int(s) for s in shape)
-    except TypeError:
-        raise ValueError(f"shape must be a pair (rows, columns); got {shape!r}") from None
-    if len(shape) != 2 or min(shape) < 1:
+    if shape is None or isinstance(shape, (str, bytes)) or np.ndim(shape) != 1:
+        raise ValueError(f"shape must be a pair (rows, columns); got {shape!r}")
+    shape = tuple(shape)
+    if len(shape) != 2:
         raise ValueError(f"shape must be a pair (rows, columns) of positive integers; got {shape}")
+    shape = tuple(check_count(s, "each entry of shape (rows, columns)") for s in shape)
     count = _check_count(count, "the number of observed entries")
     size = shape[0] * shape[1]
+    if size > MAX_SIZE:
+        raise ValueError(f"a {shape[0]} x {shape[1]} mask has {size:,} entries; at most {MAX_SIZE:,} are supported")
     if count > size:
         raise ValueError(
             f"cannot observe {count} entries of a {shape[0]} x {shape[1]} matrix: it has only {size} entries"
@@ -149,10 +172,7 @@ def _check_observed(observed, mask) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"the mask must be boolean (True = observed); got entries of type {mask_arr.dtype}")
     if mask_arr.ndim != 2:
         raise ValueError(f"the mask must be a matrix (2-D); got shape {mask_arr.shape}")
-    try:
-        M = np.array(observed, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"the observed matrix must be real; got {type(observed).__name__}") from None
+    M = np.array(as_array(observed, "the observed matrix", what="matrix", empty=True, finite=False), dtype=float)
     if M.ndim != 2:
         raise ValueError(f"the observed matrix must be 2-D; got shape {M.shape}")
     if M.shape != mask_arr.shape:
@@ -173,6 +193,7 @@ def _check_observed(observed, mask) -> tuple[np.ndarray, np.ndarray]:
     return M, mask_arr
 
 
+@guard
 def completion_loss(W, observed, mask) -> float:
     r"""Return $\ell(W) = \frac{1}{|\Omega|} \sum_{(i,j) \in \Omega} (W_{ij} - M_{ij})^2$ [ACHL19, Section 2]."""
     M, mask = _check_observed(observed, mask)
@@ -183,6 +204,7 @@ def completion_loss(W, observed, mask) -> float:
     return float(np.sum(R**2) / mask.sum())
 
 
+@guard
 def completion_gradient(W, observed, mask) -> np.ndarray:
     r"""Return $\nabla \ell(W) = \frac{2}{|\Omega|} P_\Omega(W - M)$, zero off the observed entries."""
     M, mask = _check_observed(observed, mask)
@@ -192,6 +214,7 @@ def completion_gradient(W, observed, mask) -> np.ndarray:
     return np.where(mask, W - M, 0.0) * (2.0 / mask.sum())
 
 
+@guard
 def nuclear_norm(W) -> float:
     r"""Return $\|W\|_* = \sum_r \sigma_r(W)$, the sum of singular values."""
     return float(np.linalg.svd(as_matrix(W, "W").astype(float), compute_uv=False).sum())
@@ -240,6 +263,7 @@ def _svt(A: np.ndarray, tau: float) -> tuple[np.ndarray, np.ndarray]:
     return (U[:, :k] * s[:k]) @ Vt[:k], s[:k]
 
 
+@guard
 def nuclear_norm_minimization(
     observed,
     mask,
@@ -280,6 +304,8 @@ def nuclear_norm_minimization(
     strict : bool, raise :class:`NotConvergedError` instead of returning ``converged=False``.
     threads : int or None, BLAS threads during the solve (1 is fastest for n ~ 100; None leaves it).
     """
+    threads = check_threads(threads)
+    strict = check_flag(strict, "strict")
     if threads:
         with threadpool_limits(limits=threads):
             return nuclear_norm_minimization(
@@ -290,7 +316,7 @@ def nuclear_norm_minimization(
     if isinstance(box, bool) or not isinstance(box, numbers.Real) or not np.isfinite(box) or box < 0:
         raise ValueError(f"the box half-width delta must be a finite number >= 0; got {box!r}")
     tol = check_positive(tol, "tol")
-    max_iterations = _check_count(max_iterations, "max_iterations")
+    max_iterations = check_steps(_check_count(max_iterations, "max_iterations"), "max_iterations")
     norm_obs = float(np.linalg.norm(M))
     if norm_obs == 0 and box == 0:
         Z = np.zeros_like(M)
@@ -395,11 +421,11 @@ def _record_steps(record, max_steps: int):
     if isinstance(record, numbers.Integral) and not isinstance(record, bool):
         if record < 1:
             raise ValueError(f"record (every how many steps) must be a positive integer; got {record}")
-        return int(record)
-    steps = np.unique(np.asarray(record, dtype=np.int64))
-    if steps.size == 0 or steps[0] < 0:
-        raise ValueError("record must be a positive integer or a non-empty list of step numbers >= 0")
-    return set(int(s) for s in steps)
+        return check_steps(record, "record (every how many steps)")
+    if isinstance(record, (str, bytes, bool, float)) or np.ndim(record) != 1:
+        raise ValueError(f"record must be a positive integer or a non-empty list of step numbers >= 0; got {record!r}")
+    steps = check_int_list(record, "record (the steps to record)", low=0, what="step numbers")
+    return set(steps)
 
 
 def complete_matrix(
@@ -461,6 +487,8 @@ def complete_matrix(
     FloatingPointError
         If the loss becomes non-finite or grows by a factor ``1e8``: the step size is too large.
     """
+    threads = check_threads(threads)
+    strict = check_flag(strict, "strict")
     if threads:
         with threadpool_limits(limits=threads):
             return complete_matrix(
@@ -492,12 +520,18 @@ def complete_matrix(
     if not (isinstance(momentum, numbers.Real) and 0 <= momentum < 1):
         raise ValueError(f"the momentum coefficient beta must lie in [0, 1); got {momentum!r}")
     momentum_below = check_positive(momentum_below, "momentum_below")
-    max_steps = int(max_steps) if isinstance(max_steps, numbers.Integral) and not isinstance(max_steps, bool) else -1
-    if max_steps < 0:
-        raise ValueError("max_steps must be a nonnegative integer")
-    dtype = np.dtype(dtype)
+    max_steps = check_steps(max_steps, "max_steps")
+    try:
+        dtype = np.dtype(dtype) if dtype is not None else None
+    except TypeError:
+        dtype = None
     if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+        raise ValueError(f"dtype must be np.float32 or np.float64; got {dtype!r}")
+    if np.abs(M).max() > np.sqrt(float(np.finfo(dtype).max)) / 10:  # the squared errors would overflow
+        raise ValueError(
+            f"observed entries up to {np.abs(M).max():.3g} are too large for {dtype} (their squares overflow): "
+            f"rescale the data{' or pass dtype=np.float64' if dtype == np.float32 else ''}"
+        )
     record = _record_steps(record, max_steps)
     dims = [n] * (N + 1)
     if init == "gaussian":
@@ -506,7 +540,13 @@ def complete_matrix(
         layers = identity_init(dims, init_scale)
     else:
         raise ValueError(f"init must be 'gaussian' or 'identity'; got {init!r}")
-    layers = [np.ascontiguousarray(W, dtype=dtype) for W in layers]
+    try:
+        with np.errstate(over="raise"):
+            layers = [np.ascontiguousarray(W, dtype=dtype) for W in layers]
+    except FloatingPointError:
+        raise ValueError(f"init_scale = {init_scale:g} gives initial layers beyond {dtype}") from None
+    if lr > float(np.finfo(dtype).max):
+        raise ValueError(f"the learning rate eta = {lr:g} is beyond {dtype}")
     Mw = M.astype(dtype)
     maskw = mask.astype(dtype)
     m = int(mask.sum())
@@ -514,7 +554,7 @@ def complete_matrix(
     lr_w = dtype.type(lr)
     beta = dtype.type(momentum)
 
-    losses = np.empty(max_steps + 1)
+    losses = []  # grown step by step: max_steps is only a cap (a cap of 1e10 preallocated 74 GiB)
     rec_steps: list[int] = []
     rec_values: list[np.ndarray] = []
     velocity = None
@@ -527,7 +567,7 @@ def complete_matrix(
                 W, prefixes = _forward(layers)
                 R = (W - Mw) * maskw
                 value = float(np.vdot(R, R)) / m
-                losses[t] = value
+                losses.append(value)
                 if record is not None and (t in record if isinstance(record, set) else t % record == 0):
                     rec_steps.append(t)
                     rec_values.append(np.linalg.svd(W.astype(float), compute_uv=False))
@@ -553,8 +593,8 @@ def complete_matrix(
         except FloatingPointError:
             raise FloatingPointError(
                 f"gradient descent on the completion loss diverged at step {t} with learning rate "
-                f"eta = {lr:g} (depth {N}): the loss went from {losses[0]:.3g} to "
-                f"{losses[t] if np.isfinite(losses[t]) else np.inf:.3g}; use a smaller learning rate"
+                f"eta = {lr:g} (depth {N}): the loss went from {losses[0] if losses else np.nan:.3g} to "
+                f"{losses[t] if len(losses) > t and np.isfinite(losses[t]) else np.inf:.3g}; use a smaller learning rate"
             ) from None
     if record is not None and (not rec_steps or rec_steps[-1] != t):
         rec_steps.append(t)
@@ -577,7 +617,7 @@ def complete_matrix(
         loss=final,
         converged=converged,
         momentum_from=momentum_from,
-        losses=losses[: t + 1].copy(),
+        losses=np.array(losses),
         steps=np.array(rec_steps, dtype=int),
         singular_values=np.array(rec_values) if rec_values else np.zeros((0, n)),
         seconds=time.perf_counter() - start,
@@ -586,6 +626,29 @@ def complete_matrix(
 
 # ----------------------------------------------------------------------------------------------------
 # experiments
+
+
+def _check_method(method):
+    if isinstance(method, str):
+        if method != "nuclear":
+            raise ValueError(f"each of methods must be 'nuclear' or a depth N >= 1; got {method!r}")
+        return method
+    return check_depth(method, "each of methods (a depth N, or 'nuclear')")
+
+
+def _check_records(records, keys: tuple, source: str) -> list[dict]:
+    """Records (dicts) holding ``keys``, with finite nonnegative errors, norms and ranks."""
+    rows = as_list(records, "records", f"records of {source}")
+    for i, r in enumerate(rows):
+        if not isinstance(r, dict):
+            raise ValueError(f"records[{i}] must be a record (a dict) of {source}; got {type(r).__name__}")
+        missing = [k for k in keys if k not in r]
+        if missing:
+            raise ValueError(f"records[{i}] lacks {', '.join(map(repr, missing))}: pass the records of {source}")
+        for k in ("error", "nuclear_norm", "effective_rank"):
+            if k in keys:
+                check_real(r[k], f"records[{i}][{k!r}]", low=0.0)
+    return rows
 
 
 def _method_name(method) -> str:
@@ -637,6 +700,14 @@ def completion_table(
     ``effective_rank``, ``iterations``, ``converged``, ``seconds`` (and, with ``keep_matrices``, the
     completed matrix ``W`` and the ground truth ``M``). BLAS is pinned to ``threads``.
     """
+    counts = check_int_list(counts, "counts (numbers of observed entries)", high=MAX_SIZE)
+    methods = [_check_method(m) for m in as_list(methods, "methods", "methods ('nuclear' or a depth N)")]
+    seeds = check_int_list(seeds, "seeds", low=0, high=None)
+    _check_count(n, "the size n")
+    _check_count(rank, "the rank r")
+    threads = check_threads(threads)
+    keep_matrices = check_flag(keep_matrices, "keep_matrices")
+    check_options(descent_options, complete_matrix, "completion_table", exclude=("observed", "mask", "depth", "rng"))
     records = []
     limits = threadpool_limits(limits=threads) if threads else None
     try:
@@ -671,6 +742,9 @@ def completion_table(
 def summarize_completion_table(records: Sequence[dict]) -> list[dict]:
     """Group the records of :func:`completion_table` by (count, method): geometric mean, min and max
     of the error; mean, min and max of nuclear norm and effective rank; all converged or not."""
+    records = _check_records(
+        records, ("count", "method", "error", "nuclear_norm", "effective_rank", "converged"), "completion_table"
+    )
     keys = []
     for r in records:
         k = (r["count"], r["method"])
@@ -753,6 +827,17 @@ def init_scale_sweep(
     Runs that hit the step cap raise :class:`NotConvergedError` unless ``strict=False`` is passed.
     """
     descent_options.setdefault("strict", True)
+    _check_count(count, "the number of observed entries")
+    depths = [check_depth(N, "each of depths") for N in as_list(depths, "depths", "depths N")]
+    init_scales = as_positive_list(init_scales, "init_scales").tolist()
+    seeds = check_int_list(seeds, "seeds", low=0, high=None)
+    _check_count(n, "the size n")
+    _check_count(rank, "the rank r")
+    threads = check_threads(threads)
+    keep_matrices = check_flag(keep_matrices, "keep_matrices")
+    check_options(
+        descent_options, complete_matrix, "init_scale_sweep", exclude=("observed", "mask", "depth", "rng", "init_scale")
+    )
     records = []
     limits = threadpool_limits(limits=threads) if threads else None
     try:
@@ -779,6 +864,7 @@ def error_vs_init_scale(records: Sequence[dict]) -> tuple[np.ndarray, list, list
     Returns ``(errors, depths, init_scales, seeds)`` with ``errors`` of shape
     ``(len(depths), len(init_scales), len(seeds))``, each axis in the order the sweep ran it.
     """
+    records = _check_records(records, ("depth", "init_scale", "seed", "error"), "init_scale_sweep")
     depths, scales, seeds = ([], [], [])
     for r in records:
         for axis, key in ((depths, "depth"), (scales, "init_scale"), (seeds, "seed")):
@@ -794,8 +880,17 @@ def error_vs_init_scale(records: Sequence[dict]) -> tuple[np.ndarray, list, list
 
 def plot_error_vs_init_scale(ax, init_scales, errors, depths, *, title: str | None = None):
     """Plot reconstruction error against init scale, one line per depth (mean over seeds, with range)."""
-    errors = np.asarray(errors)
-    scales = np.asarray(init_scales, dtype=float)
+    check_axes(ax)
+    scales = as_positive_list(init_scales, "init_scales")
+    depths = [check_depth(N, "each of depths") for N in as_list(depths, "depths", "depths N")]
+    errors = as_array(errors, "errors", what="array of errors (depth, init scale, ...)")
+    if errors.ndim < 2 or errors.shape[:2] != (len(depths), scales.size):
+        raise ValueError(
+            f"errors must have shape (len(depths), len(init_scales), ...) = ({len(depths)}, {scales.size}, ...); "
+            f"got {errors.shape}"
+        )
+    if np.any(errors <= 0):
+        raise ValueError("errors must be positive: they are drawn on a log scale")
     for i, N in enumerate(depths):
         e = errors[i].reshape(len(scales), -1)
         mid = np.exp(np.log(e).mean(axis=1))
@@ -829,8 +924,15 @@ def plot_singular_values(
     $\sigma_1 \dots \sigma_k$ are coloured and those of $\sigma_{k+1} \dots \sigma_{top}$ grey and dashed,
     with a legend naming both groups.
     """
-    steps = np.asarray(steps)
-    S = np.asarray(singular_values)
+    check_axes(ax)
+    steps = as_array(steps, "steps", ndim=1, what="vector of step numbers")
+    S = as_array(singular_values, "singular_values", ndim=2, what="matrix (one row of singular values per step)")
+    if S.shape[0] != steps.size:
+        raise ValueError(f"singular_values has {S.shape[0]} rows but there are {steps.size} steps: one row per step")
+    if np.any(steps < 0) or np.any(steps > MAX_STEPS):
+        raise ValueError(f"steps must be step numbers from 0 to {MAX_STEPS:,}; got {steps.min():g}..{steps.max():g}")
+    top = check_count(top, "top (curves to draw)")
+    logy = check_flag(logy, "logy")
     x = np.maximum(steps, 1)
     shown = min(top, S.shape[1])
     if highlight is not None and (
@@ -861,6 +963,11 @@ def plot_singular_values(
 
 def plot_spectra(ax, matrices: dict, *, top: int = 20, title: str | None = None):
     """Plot the ``top`` largest singular values of each labelled matrix (log scale), one marker line each."""
+    check_axes(ax)
+    if not isinstance(matrices, dict) or not matrices:
+        raise ValueError(f"matrices must be a non-empty dict {{label: matrix}}; got {type(matrices).__name__}")
+    matrices = {label: as_matrix(W, f"matrices[{label!r}]") for label, W in matrices.items()}
+    top = check_count(top, "top (singular values to draw)")
     for label, W in matrices.items():
         s = np.linalg.svd(np.asarray(W, dtype=float), compute_uv=False)[:top]
         ax.plot(np.arange(1, s.size + 1), s, marker="o", ms=3, label=label)
