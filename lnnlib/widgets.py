@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import numbers
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -36,7 +37,21 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ._validation import as_matrix, as_rng, check_depth, check_positive
+from ._validation import (
+    MAX_STEPS,
+    as_array,
+    as_matrix,
+    as_rng,
+    check_callable,
+    check_choice,
+    check_depth,
+    check_int,
+    check_positive,
+    check_real,
+    check_seed,
+    check_steps,
+    guard,
+)
 from .completion import low_rank_matrix
 from .dynamics import preconditioner
 from .init import balanced_init, gaussian_init, identity_init, near_zero_init
@@ -139,6 +154,7 @@ class Demo(widgets.VBox):
         self._quiet = False
         self._busy = False
         self._pending: list[str | None] = []
+        self._status_text, self._failed = "", False
         self._build()
         super().__init__(
             children=[
@@ -156,6 +172,8 @@ class Demo(widgets.VBox):
             control.add_class(f"lnnlib-control-{name}")
             control.observe(self._make_handler(name), names="value")
         self.refresh()
+        if self._failed:  # a demo that cannot draw its first picture is refused here, not in its status line
+            raise ValueError(f"the demo cannot start: {self._status_text}")
 
     def params(self) -> dict[str, Any]:
         """Return the current value of every control."""
@@ -180,8 +198,8 @@ class Demo(widgets.VBox):
         finally:
             self._quiet = False
         self.refresh()
-        if "#b00020" in self.status.value:
-            raise ValueError(html.unescape(self.status.value))
+        if self._failed:
+            raise ValueError(self._status_text)
         return self.result
 
     def sweep(self, name: str, values) -> dict[Any, dict[str, Any]]:
@@ -196,12 +214,17 @@ class Demo(widgets.VBox):
         original = control.value
         results = {}
         try:
+            if values is None or isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+                raise ValueError(f"values must be a list of values of {name}; got {values!r}")
             for value in values:
+                reason = self._refuse(name, value)
+                if reason is not None:
+                    raise ValueError(f"{name} = {value!r} refused: {reason}")
                 control.value = value
                 if control.value != value:
                     raise ValueError(f"{name} = {value!r} is outside the slider's range or not one of its entries")
-                if "#b00020" in self.status.value:
-                    raise ValueError(f"{name} = {value!r}: {html.unescape(self.status.value)}")
+                if self._failed:
+                    raise ValueError(f"{name} = {value!r}: {self._status_text}")
                 results[value] = self.result
         finally:
             control.value = original
@@ -225,12 +248,30 @@ class Demo(widgets.VBox):
         return handler
 
     def _refuse(self, name: str, value) -> str | None:
+        """A reason to refuse ``value`` for control ``name`` (the wrong type, outside the slider's range,
+        not a menu entry), or ``None``. The sliders clamp what the browser sends; ``set`` and ``sweep``
+        refuse instead, so that a script never gets a silently clamped run."""
         control = self.controls[name]
         if isinstance(control, (widgets.FloatLogSlider, widgets.FloatSlider)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
                 return "the value must be a finite number"
-            if isinstance(control, widgets.FloatLogSlider) and value <= 0:
-                return "a scale must be positive"
+            if isinstance(control, widgets.FloatLogSlider):
+                if value <= 0:
+                    return "a scale must be positive"
+                lo, hi = control.base**control.min, control.base**control.max
+            else:
+                lo, hi = control.min, control.max
+            if not lo - 1e-12 * abs(lo) <= value <= hi + 1e-12 * abs(hi):
+                return f"outside the slider's range {lo:.3g}..{hi:.3g}"
+        elif isinstance(control, widgets.IntSlider):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+                return "the value must be an integer"
+            if not control.min <= value <= control.max:
+                return f"outside the slider's range {control.min}..{control.max}"
+        elif isinstance(control, widgets.Dropdown):
+            entries = [o[1] if isinstance(o, tuple) else o for o in control.options]
+            if isinstance(value, (bool, np.bool_, np.ndarray)) or not any(value == e for e in entries):
+                return f"not one of the menu's entries ({', '.join(repr(e) for e in entries)})"
         return None
 
     def refresh(self, changed: str | None = None) -> None:
@@ -298,6 +339,7 @@ class Demo(widgets.VBox):
         return buffer.getvalue()
 
     def _message(self, text: str, error: bool = False) -> None:
+        self._status_text, self._failed = text, error
         color = "#b00020" if error else "#333333"
         # data-frame counts the figures sent: the browser test waits for it to change
         self.status.value = f'<span data-frame="{self.frames}" style="color:{color}">{html.escape(text)}</span>'
@@ -396,6 +438,7 @@ def _descend(layers, loss_and_gradient, lr, steps, *, record_every=10, tol=None,
 # 1. Matrix completion
 
 
+@guard
 def completion_trajectory(
     target,
     mask,
@@ -438,6 +481,11 @@ def completion_trajectory(
         raise ValueError("the mask observes no entry: there is nothing to fit")
     N = check_depth(depth)
     init_scale = check_positive(init_scale, "the init scale")
+    max_steps = check_steps(max_steps, "max_steps")
+    tol = check_real(tol, "tol (0: run every step)", low=0.0)
+    record_every = check_int(record_every, "record_every", low=1, high=MAX_STEPS)
+    if progress is not None:
+        check_callable(progress, "progress", "of the fraction done (or None)")
     sigma1 = float(np.linalg.svd(M, compute_uv=False)[0])
     if lr is None:
         lr = 0.5 * min(count / 2, n * n / (N * sigma1 ** (2 - 2 / N)))
@@ -505,6 +553,8 @@ class MatrixCompletionDemo(Demo):
     def mask(self, count: int) -> np.ndarray:
         """Return the mask of the first ``count`` entries of the demo's fixed random order."""
         n = self.target.shape[0]
+        if isinstance(count, (bool, np.bool_)) or not isinstance(count, numbers.Integral):
+            raise ValueError(f"the number of observed entries must be an integer; got {count!r}")
         if not 1 <= count <= n * n:
             raise ValueError(f"the number of observed entries must be between 1 and n^2 = {n * n}; got {count}")
         flat = np.zeros(n * n, dtype=bool)
@@ -586,27 +636,37 @@ class MatrixCompletionDemo(Demo):
 
 
 def matrix_completion_demo(
-    n: int = 30, rank: int = 2, *, seed: int = 0, max_steps: int = 3000, shown: int = 6
+    n: int = 30, rank: int = 2, *, seed: int = 0, max_steps: int = 3000, shown: int | None = None
 ) -> MatrixCompletionDemo:
     r"""Return the matrix-completion demo [ACHL19, Section 5, scaled down].
 
     An $n \times n$ rank-``rank`` ground truth with $\|M\|_F = n$; sliders for the depth $N$ (1-4), the
     near-zero init scale and the number of observed entries (nested sets: more observations add entries).
-    The figure shows the top ``shown`` singular values of $W = W_N \cdots W_1$ over training and the
-    reconstruction error; the "show (% of the run)" slider moves a cursor along the cached run.
+    The figure shows the top ``shown`` singular values of $W = W_N \cdots W_1$ over training (default
+    ``min(6, n)``) and the reconstruction error; the "show (% of the run)" slider moves a cursor along the
+    cached run. Sizes are bounded (``n <= 200``, ``max_steps <= 1e5``): a demo must answer a slider at once.
     """
+    shown = min(6, n) if shown is None and isinstance(n, numbers.Integral) else shown
     for value, name in ((n, "n"), (rank, "the rank"), (max_steps, "max_steps"), (shown, "shown")):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    n = check_int(n, "n", low=1, high=_MAX_DEMO_SIZE, why="a demo must answer a slider at once")
+    max_steps = check_int(
+        max_steps, "max_steps", low=1, high=_MAX_DEMO_STEPS, why="a demo must answer a slider at once"
+    )
     if rank > n:
         raise ValueError(f"the rank of an {n} x {n} matrix is at most {n}; got rank {rank}")
-    return MatrixCompletionDemo(int(n), int(rank), seed, int(max_steps), min(int(shown), int(n)))
+    if shown > n:
+        raise ValueError(f"shown = {shown} singular values, but an {n} x {n} matrix has only {n}")
+    return MatrixCompletionDemo(n, int(rank), check_seed(seed), max_steps, int(shown))
 
 
 # ----------------------------------------------------------------------------------------------------
 # 2. Balancedness
 
 INITS = ("near-zero Gaussian", "identity", "layer-wise Gaussian", "balanced")
+_MAX_DEMO_SIZE = 200  # matrix side or layer width of a demo: each slider move retrains in well under a second
+_MAX_DEMO_STEPS = 100_000
 
 
 class BalancednessDemo(Demo):
@@ -629,7 +689,8 @@ class BalancednessDemo(Demo):
 
     def initial_weights(self, init: str, scale: float, depth: int) -> list[np.ndarray]:
         """Return the initial layers for the menu entry ``init`` (fixed seed: the same draw each time)."""
-        dims = [self.width] * (depth + 1)
+        init = check_choice(init, "init", INITS)
+        dims = [self.width] * (check_depth(depth) + 1)
         rng = as_rng(self.seed + 1)
         if init == "near-zero Gaussian":
             return near_zero_init(dims, scale, rng)
@@ -730,7 +791,9 @@ def balancedness_demo(width: int = 4, *, seed: int = 0, steps: int = 1000) -> Ba
     for value, name in ((width, "width"), (steps, "steps")):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return BalancednessDemo(int(width), seed, int(steps))
+    width = check_int(width, "width", low=1, high=_MAX_DEMO_SIZE, why="a demo must answer a slider at once")
+    steps = check_int(steps, "steps", low=1, high=_MAX_DEMO_STEPS, why="a demo must answer a slider at once")
+    return BalancednessDemo(width, check_seed(seed), steps)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -853,6 +916,7 @@ def preconditioner_demo() -> PreconditionerDemo:
 # 4. Acceleration
 
 
+@guard
 def lp_minimum(loss: LpRegressionLoss, *, iterations: int = 100) -> float:
     r"""Return $\min_W \ell(W)$ for a single-output :class:`lnnlib.LpRegressionLoss` with $p \ge 2$.
 
@@ -864,6 +928,7 @@ def lp_minimum(loss: LpRegressionLoss, *, iterations: int = 100) -> float:
         raise ValueError("lp_minimum needs an LpRegressionLoss with one output")
     if loss.p < 2:
         raise ValueError(f"lp_minimum uses Newton's method, which needs p >= 2; got p = {loss.p}")
+    iterations = check_int(iterations, "iterations", low=1, high=10**4, why="Newton's method converges long before")
     X = loss.X
     W = loss.least_squares_solution()
     value = loss.value(W)
@@ -898,7 +963,7 @@ class AccelerationDemo(Demo):
 
     def __init__(self, X, y, steps: int, eps: float):
         self.X = as_matrix(X, "the inputs X")
-        y = np.asarray(y, dtype=float)
+        y = as_array(y, "the targets y", what="vector", empty=True).astype(float, copy=False)
         if y.ndim != 1 or len(y) != self.X.shape[0]:
             raise ValueError(f"y must hold one target per row of X ({self.X.shape[0]}); got shape {y.shape}")
         self.y = y
@@ -916,6 +981,7 @@ class AccelerationDemo(Demo):
         return LpRegressionLoss(self.X, self.y, p=p)
 
     def minimum(self, p: float) -> float:
+        p = check_real(p, "p")
         if p not in self._minimum:
             self._minimum[p] = lp_minimum(self.loss(p))
         return self._minimum[p]
@@ -956,6 +1022,7 @@ class AccelerationDemo(Demo):
 
     def reach(self, values: np.ndarray) -> int | None:
         """Return the first step at which the loss is within ``eps`` of its minimum (``None``: never)."""
+        values = as_array(values, "values (the losses along a run)", ndim=1, what="vector")
         hit = np.flatnonzero(values - self.result["minimum"] <= self.eps)
         return int(hit[0]) if hit.size else None
 
@@ -1014,5 +1081,6 @@ def acceleration_demo(X=None, y=None, *, steps: int = 2000, eps: float = 1e-4) -
         raise ValueError("give both X and y, or neither (then the diabetes data set is used)")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive integer; got {steps!r}")
+    steps = check_int(steps, "steps", low=1, high=_MAX_DEMO_STEPS, why="a demo must answer a slider at once")
     eps = check_positive(eps, "eps")
-    return AccelerationDemo(X, y, int(steps), eps)
+    return AccelerationDemo(X, y, steps, eps)
