@@ -142,6 +142,11 @@ def hessian_at_zero(depth: int, dim: int = 1):
     N = check_depth(depth)
     if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or not 1 <= dim <= 3:
         raise ValueError(f"dim must be 1, 2 or 3 (the symbolic Hessian grows fast); got {dim!r}")
+    if N * dim**2 > 16:
+        raise ValueError(
+            f"depth N = {N} with {dim} x {dim} layers has {N * dim**2} weights: the symbolic Hessian is limited to "
+            "16 (N * dim^2 <= 16; it takes seconds already there)"
+        )
     layers = [sp.Matrix(dim, dim, lambda i, k, j=j: sp.Symbol(f"w{j + 1}_{i + 1}{k + 1}")) for j in range(N)]
     Phi = sp.Matrix(dim, dim, lambda i, k: sp.Symbol(f"Phi_{i + 1}{k + 1}"))
     W = layers[0]

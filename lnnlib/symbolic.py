@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from ._validation import as_rng, check_depth, check_dims
+from ._validation import MAX_SYMBOLIC_DEPTH, as_rng, check_depth, check_dims, check_flag, check_int
 
 __all__ = [
     "matrix_layer_symbols",
@@ -65,7 +65,7 @@ def matrix_layer_symbols(depth: int) -> tuple[list[sp.MatrixSymbol], sp.MatrixSy
     r"""Return ``(weights, G, dims)``: layers $W_j \in \mathbb R^{d_j \times d_{j-1}}$ as ``MatrixSymbol``\ s
     with symbolic widths $d_0, \dots, d_N$, and $G \in \mathbb R^{d_N \times d_0}$ standing for $\nabla\ell(W)$.
     """
-    N = check_depth(depth)
+    N = check_depth(depth, high=MAX_SYMBOLIC_DEPTH)
     dims = sp.symbols(f"d0:{N + 1}", positive=True, integer=True)
     weights = [sp.MatrixSymbol(f"W{j + 1}", dims[j + 1], dims[j]) for j in range(N)]
     return weights, sp.MatrixSymbol("G", dims[N], dims[0]), dims
@@ -94,6 +94,11 @@ def balancedness_velocity(weights: Sequence, grads: Sequence, j: int):
     with ``j`` 1-based ($1 \le j \le N-1$); ``weights`` and ``grads`` are matrix expressions or explicit
     sympy matrices. The lecture's conservation law (gradient flow preserves balancedness, [ACH18]) says this is zero.
     """
+    for name, seq in (("weights", weights), ("grads", grads)):
+        if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence) or not seq:
+            raise ValueError(f"{name} must be a list of matrix expressions or sympy matrices; got {seq!r}")
+        if not all(isinstance(x, (sp.MatrixBase, sp.MatrixExpr)) for x in seq):
+            raise ValueError(f"{name} must hold matrix expressions or sympy matrices, one per layer")
     N = len(weights)
     if len(grads) != N:
         raise ValueError(f"need one gradient per layer: {N} layers but {len(grads)} gradients")
@@ -122,6 +127,7 @@ def gradient_matrix(expr, M: sp.Matrix) -> sp.Matrix:
     entries = list(M)
     if not all(isinstance(x, sp.Symbol) for x in entries) or len(set(entries)) != len(entries):
         raise ValueError("M must hold distinct symbols, one per entry, to differentiate with respect to it")
+    _check_expr(expr, "expr")
     return M.applyfunc(lambda x: sp.diff(expr, x))
 
 
@@ -135,7 +141,7 @@ class NoncommutativeLayers:
     (0-based lists), and ``G``, ``Gt`` $= G, G^\top$. ``transpose`` maps each symbol to its transpose."""
 
     def __init__(self, depth: int):
-        self.depth = N = check_depth(depth)
+        self.depth = N = check_depth(depth, high=MAX_SYMBOLIC_DEPTH)
         self.W = [sp.Symbol(f"W_{j}", commutative=False) for j in range(1, N + 1)]
         self.T = [sp.Symbol(f"W_{j}^T", commutative=False) for j in range(1, N + 1)]
         self.G = sp.Symbol("G", commutative=False)
@@ -174,6 +180,11 @@ def matrix_to_noncommutative(expr, weights: Sequence[sp.MatrixSymbol], G: sp.Mat
     Lets the layer gradients that sympy derived as matrix expressions (:func:`symbolic_layer_gradients`)
     enter the rewriting of :func:`balanced_rewrite`.
     """
+    _check_nc(nc)
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
+        raise ValueError(f"weights must be the list of MatrixSymbols W_1..W_N; got {weights!r}")
+    if not all(isinstance(Wm, sp.MatrixSymbol) for Wm in weights) or not isinstance(G, sp.MatrixSymbol):
+        raise ValueError("weights and G must be sympy MatrixSymbols (as from symbolic_layer_gradients)")
     if len(weights) != nc.depth:
         raise ValueError(f"{len(weights)} matrix layers but the noncommutative symbols are for depth {nc.depth}")
     table = {G: nc.G, G.T: nc.Gt}
@@ -197,8 +208,15 @@ def matrix_to_noncommutative(expr, weights: Sequence[sp.MatrixSymbol], G: sp.Mat
     return convert(expr)
 
 
+def _check_nc(nc) -> None:
+    if not isinstance(nc, NoncommutativeLayers):
+        raise ValueError(f"nc must be the NoncommutativeLayers of noncommutative_layers(depth); got {nc!r}")
+
+
 def _words(expr) -> list[tuple[sp.Expr, list[sp.Symbol]]]:
     """Split an expanded noncommutative polynomial into (coefficient, list of letters) terms."""
+    if isinstance(expr, bool) or not isinstance(expr, (sp.Expr, numbers.Number)):
+        raise ValueError(f"expected a polynomial in the noncommutative layer symbols; got {expr!r}")
     out = []
     for term in sp.Add.make_args(sp.expand(expr)):
         coeff, letters = sp.Integer(1), []
@@ -217,6 +235,7 @@ def _words(expr) -> list[tuple[sp.Expr, list[sp.Symbol]]]:
 
 def nc_transpose(expr, nc: NoncommutativeLayers) -> sp.Expr:
     r"""Return the transpose of a noncommutative polynomial: each word reversed, each letter transposed."""
+    _check_nc(nc)
     terms = []
     for coeff, letters in _words(expr):
         try:
@@ -253,6 +272,7 @@ def balanced_rewrite(expr, nc: NoncommutativeLayers, direction: str = "around G"
     $G$ are left alone): the normal form of the end-to-end velocity (the implicit preconditioning theorem of [ACH18]).
     Both rules move indices monotonically, so the rewriting terminates.
     """
+    _check_nc(nc)
     N = nc.depth
     up = {(nc.W[k], nc.T[k]): (nc.T[k + 1], nc.W[k + 1]) for k in range(N - 1)}
     down = {(nc.T[k + 1], nc.W[k + 1]): (nc.W[k], nc.T[k]) for k in range(N - 1)}
@@ -274,6 +294,7 @@ def balanced_rewrite(expr, nc: NoncommutativeLayers, direction: str = "around G"
 def end_to_end_velocity_words(nc: NoncommutativeLayers) -> sp.Expr:
     r"""Return $\dot W = \sum_{j=1}^N W_N \cdots W_{j+1} \, \dot W_j \, W_{j-1} \cdots W_1$ with
     $\dot W_j = -\partial\phi/\partial W_j$, as a noncommutative polynomial (product rule, no balancedness)."""
+    _check_nc(nc)
     N = nc.depth
     return sp.Add(
         *[-nc.product(nc.W[j:][::-1]) * nc.layer_gradient(j) * nc.product(nc.W[: j - 1][::-1]) for j in range(1, N + 1)]
@@ -286,8 +307,10 @@ def name_blocks(expr, blocks: dict) -> sp.Expr:
     ``blocks`` maps tuples of noncommutative symbols (e.g. ``(W_N, W_N^T)``) to noncommutative symbols
     (e.g. ``A``); words are scanned left to right, so ``W_N W_N^T W_N W_N^T G`` becomes ``A**2*G``.
     """
+    if not isinstance(blocks, dict) or not blocks:
+        raise ValueError(f"blocks must be a non-empty dict {{(letters, ...): new letter}}; got {blocks!r}")
     for block, name in blocks.items():
-        if not block or not isinstance(name, sp.Symbol) or name.is_commutative:
+        if not isinstance(block, tuple) or not block or not isinstance(name, sp.Symbol) or name.is_commutative:
             raise ValueError("name_blocks maps nonempty tuples of letters to noncommutative symbols")
     terms = []
     for coeff, letters in _words(expr):
@@ -311,12 +334,20 @@ def name_blocks(expr, blocks: dict) -> sp.Expr:
 
 
 def _as_exact_matrix(M, name: str) -> sp.Matrix:
+    if M is None or isinstance(M, (str, bytes)):
+        raise ValueError(f"{name} must be a matrix with exact entries; got {M!r}")
     try:
         A = sp.Matrix(M)
-    except (TypeError, ValueError, sp.SympifyError) as exc:
-        raise ValueError(f"{name} must be a matrix with exact entries; got {type(M).__name__} ({exc})") from None
+    except (TypeError, ValueError, AttributeError, sp.SympifyError):
+        raise ValueError(f"{name} must be a matrix with exact entries; got {type(M).__name__}") from None
+    if any(not isinstance(x, sp.Expr) for x in A):
+        raise ValueError(f"{name} must have numbers or sympy expressions as entries")
     if any(isinstance(x, sp.Float) or x.has(sp.Float) for x in A):
         raise ValueError(f"{name} must have exact entries (integers, rationals, radicals), not floats")
+    if any(x.has(sp.nan, sp.zoo, sp.oo, -sp.oo) for x in A):
+        raise ValueError(f"{name} must have finite entries (no nan, zoo or oo)")
+    if any(x.is_real is False for x in A):
+        raise ValueError(f"{name} must have real entries (the course's matrices are real)")
     return A
 
 
@@ -343,6 +374,8 @@ def rational_orthogonal(n: int, rng=None, max_entry: int = 2) -> sp.Matrix:
         raise ValueError(f"n must be a positive integer (the size of the orthogonal matrix); got {n!r}")
     if isinstance(max_entry, bool) or not isinstance(max_entry, numbers.Integral) or max_entry < 1:
         raise ValueError(f"max_entry must be a positive integer; got {max_entry!r}")
+    n = check_int(n, "n", low=1, high=30, why="sympy's exact inverse of a larger matrix takes too long")
+    max_entry = check_int(max_entry, "max_entry", low=1, high=10**9, why="entries must fit int64")
     R = as_rng(rng).integers(-max_entry, max_entry + 1, size=(n, n))
     S = sp.Matrix(n, n, lambda i, k: int(R[i, k]) if i < k else (-int(R[k, i]) if i > k else 0))
     return cayley_orthogonal(S)
@@ -351,6 +384,8 @@ def rational_orthogonal(n: int, rng=None, max_entry: int = 2) -> sp.Matrix:
 def _check_exponent(p) -> sp.Rational:
     if isinstance(p, float):
         raise ValueError(f"give the power p exactly, e.g. sympy.Rational(2, 3), not the float {p!r}")
+    if p is None or isinstance(p, (str, bytes, bool)) or not isinstance(p, (numbers.Number, sp.Basic)):
+        raise ValueError(f"the power p must be a nonnegative rational number; got {p!r}")
     try:
         q = sp.nsimplify(p) if not isinstance(p, sp.Basic) else p
     except (TypeError, ValueError, sp.SympifyError):
@@ -401,12 +436,14 @@ def exact_balanced_layers(U, singular_values, V, depth: int, hidden=None) -> lis
     so that the middle layers are not diagonal. ``U`` is $d_N \times d_N$ and ``V`` is $d_0 \times d_0$, both
     orthogonal.
     """
-    N = check_depth(depth)
+    N = check_depth(depth, high=MAX_SYMBOLIC_DEPTH)
     U = _as_exact_matrix(U, "U")
     V = _as_exact_matrix(V, "V")
     for name, Q in (("U", U), ("V", V)):
         if not Q.is_square or sp.simplify(Q.T * Q - sp.eye(Q.shape[0])) != sp.zeros(*Q.shape):
             raise ValueError(f"{name} must be a square orthogonal matrix ({name}^T {name} = I)")
+    if singular_values is None or isinstance(singular_values, (str, bytes)) or not hasattr(singular_values, "__iter__"):
+        raise ValueError(f"singular_values must be a list of exact nonnegative numbers; got {singular_values!r}")
     s = list(_as_exact_matrix(list(singular_values), "singular_values"))
     k = min(U.shape[0], V.shape[0])
     if len(s) != k:
@@ -473,7 +510,7 @@ def exact_aligned_svds(layers: Sequence[sp.Matrix], V1=None) -> list[tuple[sp.Ma
         If the layers do not chain or are not exactly balanced ($W_{j+1}^\top W_{j+1} \ne W_j W_j^\top$), or
         ``V1`` is not orthogonal or does not diagonalize $W_1^\top W_1$ with decreasing eigenvalues.
     """
-    layers = [_as_exact_matrix(Wj, f"layer W_{j + 1}") for j, Wj in enumerate(layers)]
+    layers = _exact_layers(layers)
     exact_end_to_end(layers)  # checks that the shapes chain
     for j in range(len(layers) - 1):
         D = layers[j + 1].T * layers[j + 1] - layers[j] * layers[j].T
@@ -522,10 +559,16 @@ def exact_aligned_svds(layers: Sequence[sp.Matrix], V1=None) -> list[tuple[sp.Ma
     return out
 
 
+def _exact_layers(layers) -> list[sp.Matrix]:
+    if layers is None or isinstance(layers, (str, bytes, sp.MatrixBase)) or not hasattr(layers, "__iter__"):
+        raise ValueError(f"layers must be a list [W_1, ..., W_N] of sympy matrices; got {type(layers).__name__}")
+    return [_as_exact_matrix(Wj, f"layer W_{j + 1}") for j, Wj in enumerate(layers)]
+
+
 def exact_end_to_end(layers: Sequence[sp.Matrix]) -> sp.Matrix:
     """Return $W_N \\cdots W_1$ of explicit sympy layers (entries expanded, so that radicals of rotated hidden
     layers cancel), checking that the shapes chain."""
-    layers = [_as_exact_matrix(Wj, f"layer W_{j + 1}") for j, Wj in enumerate(layers)]
+    layers = _exact_layers(layers)
     if not layers:
         raise ValueError("need at least one layer")
     W = layers[0]
@@ -568,7 +611,7 @@ def exact_end_to_end_velocity(layers: Sequence[sp.Matrix], G) -> sp.Matrix:
 def exact_preconditioned_gradient(W, G, depth: int) -> sp.Matrix:
     r"""Return $\sum_{j=1}^N (W W^\top)^{\frac{N-j}{N}} G (W^\top W)^{\frac{j-1}{N}}$ exactly (the lecture's sum, [ACH18]),
     with the powers from :func:`exact_psd_power`."""
-    N = check_depth(depth)
+    N = check_depth(depth, high=MAX_SYMBOLIC_DEPTH)
     W = _as_exact_matrix(W, "W")
     G = _as_exact_matrix(G, "G")
     if G.shape != W.shape:
@@ -586,9 +629,39 @@ def exact_preconditioned_gradient(W, G, depth: int) -> sp.Matrix:
 
 
 def _check_plane(w):
-    if len(w) != 2 or not all(isinstance(x, sp.Symbol) for x in w):
-        raise ValueError("w must be a pair of sympy symbols (w1, w2): the field lives in the plane")
+    if not isinstance(w, (tuple, list)) or len(w) != 2 or not all(isinstance(x, sp.Symbol) for x in w) or w[0] == w[1]:
+        raise ValueError("w must be a pair of sympy symbols (w1, w2), two different ones: the field lives in the plane")
     return w
+
+
+def _check_expr(e, name: str) -> sp.Expr:
+    """A sympy expression (a plain number is sympified), finite: no nan, zoo or oo; strings are refused."""
+    if isinstance(e, (numbers.Real, numbers.Integral)) and not isinstance(e, bool):
+        e = sp.sympify(e)
+    if not isinstance(e, sp.Expr) or isinstance(e, sp.MatrixExpr):
+        raise ValueError(f"{name} must be a sympy expression (in the symbols w1, w2); got {e!r}")
+    if e.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise ValueError(f"{name} must be finite: it contains nan, zoo or oo ({e})")
+    return e
+
+
+def _check_planar_field(field):
+    if isinstance(field, (str, bytes)) or not isinstance(field, (tuple, list, sp.MatrixBase)) or len(field) != 2:
+        raise ValueError(f"a planar field has two components (F1, F2); got {field!r}")
+    return tuple(_check_expr(f, f"component F{k + 1} of the field") for k, f in enumerate(field))
+
+
+def _symbolic_depth(depth):
+    """An integer depth 1..MAX_SYMBOLIC_DEPTH as a sympy Integer, or a sympy expression declared positive."""
+    if isinstance(depth, sp.Basic) and not depth.is_number:
+        if not depth.is_positive:
+            raise ValueError(
+                f"a symbolic depth must be declared positive, e.g. Symbol('N', positive=True); got {depth}"
+            )
+        return depth
+    if isinstance(depth, sp.Integer):
+        depth = int(depth)
+    return sp.Integer(check_depth(depth, high=MAX_SYMBOLIC_DEPTH))
 
 
 def symbolic_single_output_field(loss, w, depth) -> tuple[sp.Expr, sp.Expr]:
@@ -599,11 +672,8 @@ def symbolic_single_output_field(loss, w, depth) -> tuple[sp.Expr, sp.Expr]:
     ``w = (w1, w2)``; ``depth`` may be an integer or a positive symbol $N$.
     """
     w1, w2 = _check_plane(w)
-    N = sp.sympify(depth)
-    if N.is_number:
-        N = sp.Integer(check_depth(int(N)) if N.is_integer else check_depth(N))
-    elif not N.is_positive:
-        raise ValueError(f"a symbolic depth must be declared positive, e.g. Symbol('N', positive=True); got {N}")
+    N = _symbolic_depth(depth)
+    loss = _check_expr(loss, "the loss")
     g1, g2 = sp.diff(loss, w1), sp.diff(loss, w2)
     r2 = w1**2 + w2**2
     radial = (N - 1) * (g1 * w1 + g2 * w2) / r2
@@ -614,8 +684,7 @@ def symbolic_single_output_field(loss, w, depth) -> tuple[sp.Expr, sp.Expr]:
 def symbolic_curl(field, w) -> sp.Expr:
     r"""Return the scalar curl $\partial F_2/\partial w_1 - \partial F_1/\partial w_2$ of a planar field."""
     w1, w2 = _check_plane(w)
-    if len(field) != 2:
-        raise ValueError(f"a planar field has two components; got {len(field)}")
+    field = _check_planar_field(field)
     return sp.diff(field[1], w1) - sp.diff(field[0], w2)
 
 
@@ -628,7 +697,8 @@ def curl_closed_form(loss, w, depth) -> sp.Expr:
     subscripts being partial derivatives of $\ell$.
     """
     w1, w2 = _check_plane(w)
-    N = sp.sympify(depth)
+    N = _symbolic_depth(depth)
+    loss = _check_expr(loss, "the loss")
     l1, l2 = sp.diff(loss, w1), sp.diff(loss, w2)
     l11, l22, l12 = sp.diff(loss, w1, 2), sp.diff(loss, w2, 2), sp.diff(loss, w1, w2)
     r2 = w1**2 + w2**2
@@ -654,6 +724,12 @@ def _integrate(integrand, limits):
 
 
 def _check_sector(alpha, r_inner, r_outer):
+    for name, x in (("the sector's angle alpha", alpha), ("r_inner", r_inner), ("r_outer", r_outer)):
+        if isinstance(x, bool) or not isinstance(x, (numbers.Real, sp.Expr)):
+            raise ValueError(f"{name} must be a real number or a sympy expression; got {x!r}")
+        e = sp.sympify(x)
+        if e.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or e.is_real is False:
+            raise ValueError(f"{name} must be finite and real; got {x!r}")
     alpha, r_inner, r_outer = (sp.sympify(x) for x in (alpha, r_inner, r_outer))
     if r_inner.is_number and r_outer.is_number and not (0 < r_inner < r_outer):
         raise ValueError(f"the annular sector needs 0 < r_inner < r_outer; got {r_inner}, {r_outer}")
@@ -675,8 +751,8 @@ def annular_sector_loop_integral(field, w, alpha, r_inner=1, r_outer=2, *, legs:
     """
     w = _check_plane(w)
     alpha, r_inner, r_outer = _check_sector(alpha, r_inner, r_outer)
-    if len(field) != 2:
-        raise ValueError(f"a planar field has two components; got {len(field)}")
+    field = _check_planar_field(field)
+    legs = check_flag(legs, "legs")
     r = sp.Dummy("r", positive=True)
     th = sp.Dummy("theta", real=True)
     # F . dw in polar form: radial part F . w_hat dr, tangential part F . theta_hat r dtheta
@@ -697,6 +773,7 @@ def sector_curl_integral(curl, w, alpha, r_inner=1, r_outer=2) -> sp.Expr:
     :func:`annular_sector_loop_integral`."""
     w = _check_plane(w)
     alpha, r_inner, r_outer = _check_sector(alpha, r_inner, r_outer)
+    curl = _check_expr(curl, "curl")
     r = sp.Dummy("r", positive=True)
     th = sp.Dummy("theta", real=True)
     integrand = _polar(curl, w, r, th) * r
@@ -708,6 +785,6 @@ def is_gradient_of(field, potential, w) -> bool:
     r"""Return whether $\nabla \Phi = F$ identically, i.e. ``simplify`` reduces both components of
     $\nabla\Phi - F$ to zero."""
     w1, w2 = _check_plane(w)
-    if len(field) != 2:
-        raise ValueError(f"a planar field has two components; got {len(field)}")
+    field = _check_planar_field(field)
+    potential = _check_expr(potential, "the potential")
     return all(sp.simplify(sp.diff(potential, x) - f) == 0 for x, f in zip((w1, w2), field, strict=True))
