@@ -41,8 +41,9 @@ MAX_STEPS = 10**8
 MAX_SIZE = 10**8
 """Largest number of entries of an array built from size arguments (800 MB in float64)."""
 
-MAX_SYMBOLIC_DEPTH = 64
-"""Largest depth for sympy constructions, whose expressions grow with N."""
+MAX_SYMBOLIC_DEPTH = 24
+"""Largest depth for sympy constructions, whose expressions grow with N (symbolic_layer_gradients takes 36 s at
+N = 64, 8 s at 32)."""
 
 
 # ---------------------------------------------------------------------------------------------------
