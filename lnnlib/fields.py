@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._validation import as_array, check_axes, check_depth, check_int, check_positive, field_values, guard
+from ._validation import as_array, check_axes, check_depth, check_flag, check_int, check_positive, field_values, guard
 from .network import end_to_end, layer_gradients
 
 __all__ = [
@@ -297,10 +297,13 @@ def plot_curl(
     annular sector of :func:`annular_sector_path`. A gradient field has zero curl everywhere: white. The
     heat map is ``ax.images[-1]`` (for a colour bar).
     """
+    check_axes(ax)
     _check_field_fn(field)
     extent = check_positive(extent, "extent")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n (grid cells per axis) must be an integer >= 2; got {n!r}")
+    if not 1e-100 <= extent <= 1e150:
+        raise ValueError(f"extent = {extent:g} is too small or too large to draw (1e-100 .. 1e150)")
+    n = check_int(n, "n (grid cells per axis)", low=2, high=2000, why="more cells than a figure can show")
+    flow = check_flag(flow, "flow")
     centres = -extent + (np.arange(n) + 0.5) * (2 * extent / n)
     X, Y = np.meshgrid(centres, centres)
     curl = numeric_curl(field, np.stack([X, Y], axis=-1))
@@ -309,7 +312,7 @@ def plot_curl(
     vmax = check_positive(vmax, "vmax")
     ax.imshow(curl, origin="lower", extent=(-extent, extent, -extent, extent), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
     if flow:
-        F = -np.asarray(field(np.stack([X, Y], axis=-1)))
+        F = -field_values(field, np.stack([X, Y], axis=-1))
         ax.streamplot(X, Y, F[..., 0], F[..., 1], color="0.45", linewidth=0.6, density=0.9, arrowsize=0.7)
     _draw_loop(ax, loop, color="black")
     ax.plot(0, 0, "k+", ms=8)

@@ -252,6 +252,7 @@ def diagonal_network_gd(
     return u * u - v * v, np.array(losses)
 
 
+@guard
 def diagonal_network_sharpness(X, w, init_scale: float) -> float:
     r"""Return the largest Hessian eigenvalue of $\phi(u, v) = \frac1{2m}\|X(u \odot u - v \odot v) - y\|^2$ at an
     interpolant with end-to-end vector ``w``, on the gradient-flow orbit of $u = v = \alpha \mathbf 1$.
