@@ -94,9 +94,12 @@ def theorem_constants(c: float, depth: int, phi_norm: float) -> tuple[float, flo
     f = check_positive(phi_norm, "the norm of Phi")
     try:
         delta = c**2 / (256 * N**3 * f ** (2 * (N - 1) / N))
+    except (OverflowError, ZeroDivisionError):
+        delta = float("nan")
+    try:
         eta = c ** ((4 * N - 2) / N) / (6144 * N**3 * f ** ((6 * N - 4) / N))
     except (OverflowError, ZeroDivisionError):
-        delta = eta = float("nan")
+        eta = float("nan")
     for name, value, log10 in (
         ("delta_max", delta, 2 * np.log10(c) - np.log10(256 * N**3) - 2 * (N - 1) / N * np.log10(f)),
         ("eta_max", eta, (4 * N - 2) / N * np.log10(c) - np.log10(6144 * N**3) - (6 * N - 4) / N * np.log10(f)),

@@ -57,7 +57,7 @@ MAX_DEGREE = 1000  # far beyond where a least-squares polynomial fit means anyth
 
 
 def _as_vector(v, name: str) -> np.ndarray:
-    a = as_array(v, name, what="vector of real numbers", empty=True).astype(float, copy=False)
+    a = as_array(v, name, what="vector", empty=True).astype(float, copy=False)
     if a.ndim != 1 or a.size == 0:
         raise ValueError(f"{name} must be a non-empty vector (1-D array); got shape {a.shape}")
     return a
