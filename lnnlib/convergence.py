@@ -2,9 +2,11 @@ r"""Convergence of gradient descent on deep linear networks [ACGH19].
 
 * the limit of the critical-point approach: :func:`hessian_at_zero` (sympy) -- at all-zero weights the
   Hessian of $\phi$ vanishes for depth $N \ge 3$, so that saddle is not strict;
-* the assumptions of [ACGH19, Theorem 1]: :func:`deficiency_margin`, :func:`balancedness_delta`,
-  :func:`theorem_constants`, and the guaranteed rate :func:`rate_bound`;
-* the [ACGH19] experiment: :func:`convergence_experiment` (iterations to converge against the
+* the assumptions of the convergence theorem of [ACGH19]: :func:`deficiency_margin`,
+  :func:`balancedness_delta`, :func:`theorem_constants`; its guarantee :func:`theorem_iterations` and the
+  per-step contraction :func:`rate_bound`; how likely a random balanced start has a margin,
+  :func:`margin_probability`;
+* an experiment modelled on [ACGH19]'s: :func:`convergence_experiment` (iterations to converge against the
   init std, layer-wise Gaussian vs balanced init), with a fast batched GD loop;
 * counterexamples to dropping the assumptions: :func:`unbalanced_init`, :func:`negative_eigenvalue_target`,
   :func:`psd_loss_floor`.
@@ -19,6 +21,7 @@ import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ._validation import (
     as_list,
@@ -45,6 +48,8 @@ __all__ = [
     "balancedness_delta",
     "theorem_constants",
     "rate_bound",
+    "theorem_iterations",
+    "margin_probability",
     "hessian_at_zero",
     "ConvergenceExperiment",
     "convergence_experiment",
@@ -61,9 +66,11 @@ __all__ = [
 def deficiency_margin(W, Phi) -> float:
     r"""Return $c = \sigma_{\min}(\Phi) - \|W - \Phi\|_F$: $W$ has deficiency margin $c$ w.r.t. $\Phi$ when $c > 0$.
 
-    [ACGH19, Definition 2]. If $c > 0$, every $W'$ with $\|W' - \Phi\|_F \le \|W - \Phi\|_F$ (in particular
+    The deficiency margin of [ACGH19]. If $c > 0$, every $W'$ with $\|W' - \Phi\|_F \le \|W - \Phi\|_F$ (in particular
     every later GD iterate, since the loss decreases) has $\sigma_{\min}(W') \ge c$: it stays away from
     the rank-deficient matrices, where the end-to-end dynamics could stall. A negative value means no margin.
+    For $\ell(W) = \frac12\|W - \Phi\|_F^2$ this is the lecture's condition "$\ell(W) < \ell(W')$ for all $W'$ with
+    $\sigma_{\min}(W') \le c$": the smallest loss over those $W'$ is $\frac12(\sigma_{\min}(\Phi) - c)^2$ (Weyl).
     """
     W = as_matrix(W, "W")
     Phi = as_matrix(Phi, "the target Phi")
@@ -75,19 +82,21 @@ def deficiency_margin(W, Phi) -> float:
 @guard
 def balancedness_delta(weights) -> float:
     r"""Return the smallest $\delta$ for which the layers are $\delta$-balanced:
-    $\max_j \|W_{j+1}^\top W_{j+1} - W_j W_j^\top\|_F$ [ACGH19, Definition 1] (0 for one layer)."""
+    $\max_j \|W_{j+1}^\top W_{j+1} - W_j W_j^\top\|_F$, as in [ACGH19] (0 for one layer)."""
     gaps = balancedness_gaps(weights)
     return float(gaps.max()) if gaps.size else 0.0
 
 
 def theorem_constants(c: float, depth: int, phi_norm: float) -> tuple[float, float]:
-    r"""Return $(\delta_{\max}, \eta_{\max})$ of [ACGH19, Theorem 1] for margin $c$, depth $N$, $\|\Phi\|_F$:
+    r"""Return $(\delta_{\max}, \eta_{\max})$ of the [ACGH19] theorem for margin $c$, depth $N$, $\|\Phi\|_F$:
 
     $$\delta \le \frac{c^2}{256\, N^3 \|\Phi\|_F^{2(N-1)/N}}, \qquad
     \eta \le \frac{c^{(4N-2)/N}}{6144\, N^3 \|\Phi\|_F^{(6N-4)/N}}.$$
 
-    Under these, $\ell(t) \le \ell(0)\,(1 - \eta c^{2(N-1)/N})^t$ (:func:`rate_bound`). The constants
-    are worst-case: much larger steps converge in practice (notebook 05 measures this).
+    Under these, $\ell(T) \le \epsilon$ once $T \ge$ :func:`theorem_iterations`; the proof contracts the loss by
+    $1 - \eta c^{2(N-1)/N}$ per step (:func:`rate_bound`). The constants 256 and 6144 are those of Cohen's
+    later lecture notes (the paper's text could not be checked here). They are worst-case: much larger
+    steps converge in practice (notebook 05 measures this).
     """
     c = check_positive(c, "the deficiency margin c")
     N = check_depth(depth)
@@ -114,7 +123,8 @@ def theorem_constants(c: float, depth: int, phi_norm: float) -> tuple[float, flo
 
 @guard
 def rate_bound(loss0: float, lr: float, c: float, depth: int, steps: int) -> np.ndarray:
-    r"""Return $\ell(0)\,(1 - \eta\, c^{2(N-1)/N})^t$ for $t = 0, \dots, \mathrm{steps}$ [ACGH19, Theorem 1].
+    r"""Return $\ell(0)\,(1 - \eta\, c^{2(N-1)/N})^t$ for $t = 0, \dots, \mathrm{steps}$: the per-step
+    contraction that the proof of the [ACGH19] theorem gives.
 
     Raises ValueError when $\eta c^{2(N-1)/N} \ge 1$, where the bound says nothing.
     """
@@ -127,6 +137,43 @@ def rate_bound(loss0: float, lr: float, c: float, depth: int, steps: int) -> np.
     if q >= 1:
         raise ValueError(f"eta c^(2(N-1)/N) = {q:.3g} >= 1: the rate bound needs a smaller step")
     return loss0 * (1 - q) ** np.arange(steps + 1)
+
+
+def theorem_iterations(loss0: float, eps: float, lr: float, c: float, depth: int) -> float:
+    r"""Return $T = \log(\ell(0)/\epsilon) \,/\, (\eta\, c^{2(N-1)/N})$: under the assumptions of the [ACGH19]
+    theorem (:func:`theorem_constants`), gradient descent has $\ell(t) \le \epsilon$ for every $t \ge T$.
+
+    From the per-step contraction (:func:`rate_bound`) and $1 - x \le e^{-x}$:
+    $\ell(t) \le \ell(0)(1 - \eta c^{2(N-1)/N})^t \le \ell(0) e^{-\eta c^{2(N-1)/N} t} \le \epsilon$. Returns 0 when
+    $\ell(0) \le \epsilon$.
+    """
+    loss0 = check_positive(loss0, "the initial loss")
+    eps = check_positive(eps, "the target loss eps")
+    lr = check_positive(lr, "the learning rate eta")
+    c = check_positive(c, "the deficiency margin c")
+    N = check_depth(depth)
+    return float(max(np.log(loss0 / eps), 0.0) / (lr * c ** (2 * (N - 1) / N)))
+
+
+def margin_probability(Phi, std: float) -> float:
+    r"""Return $P\big(\|A - \Phi\| < \|\Phi\|\big)$ for $A$ with i.i.d. $\mathcal N(0, s^2)$ entries and one output.
+
+    For a $1 \times d_0$ target, $\sigma_{\min}(\Phi) = \|\Phi\|$, so this is the probability that a balanced
+    initialization with end-to-end matrix $A$ (:func:`lnnlib.balanced_init`, exactly balanced at every scale)
+    has a deficiency margin $c > 0$. $\|A - \Phi\|^2 / s^2$ is noncentral $\chi^2$ with $d_0$ degrees of freedom
+    and noncentrality $\|\Phi\|^2/s^2$, so the probability is its CDF at $\|\Phi\|^2/s^2$. It tends to $1/2$ as
+    $s \to 0$ (near $0$ the ball looks like the half-space $\langle A, \Phi\rangle > 0$) and to $0$ as $s \to \infty$.
+    """
+    from scipy.stats import ncx2
+
+    Phi = as_matrix(Phi, "the target Phi")
+    if Phi.shape[0] != 1:
+        raise ValueError(f"margin_probability is for one output: Phi must be a 1 x d_0 row; got shape {Phi.shape}")
+    s = check_positive(std, "the init std s")
+    lam = float(np.sum(Phi**2)) / s**2
+    if lam == 0:
+        raise ValueError("the target Phi is zero: no matrix has a deficiency margin")
+    return float(ncx2.cdf(lam, df=Phi.shape[1], nc=lam))
 
 
 def hessian_at_zero(depth: int, dim: int = 1):
@@ -165,7 +212,7 @@ def hessian_at_zero(depth: int, dim: int = 1):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The [ACGH19] experiment (its experiments section): batched gradient descent over a grid of learning rates
+# An experiment modelled on [ACGH19]'s: batched gradient descent over a grid of learning rates
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -267,7 +314,8 @@ FULL_EXPERIMENT = {
     "width": 32,
     "tol": 1e-5,
 }
-r"""The full-size setting of the [ACGH19] experiments: lr grid 1e-4..1 (log-spaced), cap 1e6 iterations."""
+r"""A full-size setting modelled on [ACGH19]'s experiment (lr grid 1e-4..1, log-spaced; cap 1e6 iterations; the
+paper's own settings could not be checked here)."""
 
 
 def convergence_experiment(
@@ -283,11 +331,11 @@ def convergence_experiment(
     rng=None,
     progress: bool = False,
 ) -> ConvergenceExperiment:
-    r"""Return iterations to converge against init std, layer-wise Gaussian vs balanced init [ACGH19].
+    r"""Return iterations to converge against init std, layer-wise Gaussian vs balanced init (after [ACGH19]).
 
     For each init, depth $N$ and std $s$: layers of widths ``[d_0, width, ..., width, d_N]`` are
     initialized either layer-wise (every entry of every layer i.i.d. $\mathcal N(0, s^2)$,
-    :func:`lnnlib.gaussian_init`) or balanced ([ACGH19, Procedure 1], :func:`lnnlib.balanced_init`: the
+    :func:`lnnlib.gaussian_init`) or balanced (the balanced initialization of [ACGH19], :func:`lnnlib.balanced_init`: the
     end-to-end matrix has i.i.d. $\mathcal N(0, s^2)$ entries and is split into balanced factors); then
     GD on $\frac12\|W - \Phi\|_F^2$ runs with every learning rate in ``lrs`` until the loss is within
     ``tol`` of its optimum 0, at most ``cap`` steps (:func:`batched_gd_iterations`). The default grid
@@ -346,7 +394,7 @@ def plot_convergence_experiment(result: ConvergenceExperiment, ax, depth: int):
     d = result.depths.index(depth)
     markers = {
         "layerwise": ("o", "tab:red", "layer-wise Gaussian"),
-        "balanced": ("s", "tab:blue", "balanced (Procedure 1)"),
+        "balanced": ("s", "tab:blue", "balanced"),
     }
     for i, name in enumerate(result.inits):
         mk, color, label = markers[name]
@@ -354,12 +402,17 @@ def plot_convergence_experiment(result: ConvergenceExperiment, ax, depth: int):
         conv = it <= result.cap
         ax.plot(result.stds[conv], it[conv], marker=mk, color=color, label=label)
         ax.plot(result.stds[~conv], np.full((~conv).sum(), result.cap), "x", color=color, ms=9)
+    ax.plot([], [], "x", color="0.3", ms=9, label=f"no lr within {result.cap} steps")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # plain numbers at 1, 2, 5 x 10^k, no minor labels (log axes otherwise label crowded minor ticks)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("init std")
     ax.set_ylabel("iterations to converge (best lr)")
-    ax.set_title(f"depth N = {depth} (x: not within cap {result.cap})")
-    ax.legend()
+    ax.set_title(f"depth N = {depth}")
+    ax.legend(fontsize=8)
     return ax
 
 
@@ -375,7 +428,7 @@ def unbalanced_init(W, dims, factor: float) -> list[np.ndarray]:
     Starts from the balanced factorization (:func:`lnnlib.balanced_factorization`), so the end-to-end
     matrix -- hence its deficiency margin -- is that of $W$, while the balancedness gaps grow like
     ``factor``$^2$. The Hessian of $\phi$ then has an eigenvalue of order ``factor``$^2\|W\|^{\dots}$ along $W_N$,
-    so GD with any step above about $2/\mathrm{factor}^2$ is unstable (the necessity of balancedness in [ACGH19]).
+    so GD with any step above about $2/\mathrm{factor}^2$ is unstable (why balancedness is needed).
     """
     layers = balanced_factorization(W, dims)
     factor = check_positive(factor, "factor")
@@ -390,8 +443,8 @@ def unbalanced_init(W, dims, factor: float) -> list[np.ndarray]:
 def negative_eigenvalue_target(dim: int, lam: float, rng=None) -> np.ndarray:
     r"""Return a random symmetric $\Phi = Q \,\mathrm{diag}(1, \dots, 1, \lambda)\, Q^\top$ with $\lambda < 0$.
 
-    Against such a target, identity-initialized GD at even depth never converges (Bartlett et al. 2018;
-    [ACGH19], discussion of the necessary assumptions): :func:`psd_loss_floor`.
+    Against such a target, identity-initialized GD at even depth never converges (the loss stays above
+    :func:`psd_loss_floor`): a start without a deficiency margin that fails.
     """
     dim = check_depth(dim, "dim")
     if dim < 1 or not (isinstance(lam, numbers.Real) and np.isfinite(lam) and lam < 0):

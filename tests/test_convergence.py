@@ -58,6 +58,43 @@ def test_theorem_constants_formula():
         L.theorem_constants(0.0, 3, 1.0)
 
 
+@pytest.mark.parametrize(
+    "loss0, eps, lr, c, N", [(1.0, 1e-5, 1e-3, 0.5, 3), (2.5, 1e-8, 0.1, 0.9, 2), (0.3, 0.1, 0.5, 0.2, 5)]
+)
+def test_theorem_iterations_reaches_eps(loss0, eps, lr, c, N):
+    T = L.theorem_iterations(loss0, eps, lr, c, N)
+    q = lr * c ** (2 * (N - 1) / N)
+    exact = np.log(eps / loss0) / np.log1p(-q)  # the first t with loss0 (1 - q)^t <= eps
+    assert exact <= T <= exact * (1 + q)  # 1 - q <= e^-q, and -log(1 - q) <= q (1 + q) for q <= 1/2
+    assert L.rate_bound(loss0, lr, c, N, int(np.ceil(T)))[-1] <= eps * (1 + 1e-12)
+    assert L.theorem_iterations(0.5, 1.0, lr, c, N) == 0.0
+    with pytest.raises(ValueError, match="eps"):
+        L.theorem_iterations(loss0, 0.0, lr, c, N)
+
+
+@pytest.mark.parametrize("std", [0.05, 0.3, 1.0])
+def test_margin_probability_against_monte_carlo(std):
+    rng = np.random.default_rng(7)
+    Phi = rng.normal(size=(1, 6)) * 0.3
+    A = std * rng.standard_normal((200_000, 6))
+    mc = np.mean(np.linalg.norm(A - Phi, axis=1) < np.linalg.norm(Phi))
+    p = L.margin_probability(Phi, std)
+    assert abs(p - mc) < 4 * np.sqrt(p * (1 - p) / A.shape[0]) + 1e-4
+
+
+def test_margin_probability_limits_and_errors():
+    Phi = np.array([[0.6, -0.8, 0.0]])
+    assert abs(L.margin_probability(Phi, 1e-4) - 0.5) < 1e-3  # a half-space near 0
+    assert L.margin_probability(Phi, 1e-2) > L.margin_probability(Phi, 0.3) > L.margin_probability(Phi, 3.0)
+    assert L.margin_probability(Phi, 100.0) < 1e-4
+    with pytest.raises(ValueError, match="one output"):
+        L.margin_probability(np.eye(2), 0.1)
+    with pytest.raises(ValueError, match="zero"):
+        L.margin_probability(np.zeros((1, 3)), 0.1)
+    with pytest.raises(ValueError, match="std"):
+        L.margin_probability(Phi, -1.0)
+
+
 def test_rate_bound_values_and_errors():
     b = L.rate_bound(2.0, 0.1, 0.5, 3, 4)
     q = 0.1 * 0.5 ** (4 / 3)
@@ -254,3 +291,22 @@ def test_convergence_experiment_progress_bar(capsys):
     loud = L.convergence_experiment(Phi, depths=(2,), stds=[0.1], lrs=[0.1], cap=50, width=4, rng=0, progress=True)
     np.testing.assert_array_equal(quiet.per_lr, loud.per_lr)
     assert "ACGH19 grid" in capsys.readouterr().err
+
+
+def test_plot_convergence_experiment_draws_both_inits_and_plain_ticks():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    Phi = np.array([[0.5, -0.3, 0.2]])
+    exp = L.convergence_experiment(Phi, depths=(2,), stds=[0.1, 3.0], lrs=[0.1, 0.3], cap=60, width=3, rng=0)
+    fig, ax = plt.subplots()
+    assert L.plot_convergence_experiment(exp, ax, 2) is ax
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:2] == ["layer-wise Gaussian", "balanced"] and labels[-1] == "no lr within 60 steps"
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert ticks and all("10^" not in t and "times" not in t for t in ticks)  # plain numbers, not 3x10^1
+    assert not any(t.get_text() for t in ax.yaxis.get_minorticklabels())
+    plt.close(fig)
