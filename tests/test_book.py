@@ -233,7 +233,8 @@ def typeset(page) -> dict:
                     await new Promise(r => setTimeout(r, 100));
                 }
                 const late = new Promise(r => setTimeout(() => r(false), Math.max(0, deadline - Date.now())));
-                finished = await Promise.race([MathJax.startup.promise.then(() => true), late]);
+                const done = MathJax.startup.promise.then(() => true, (e) => `failed: ${e && e.message || e}`);
+                finished = await Promise.race([done, late]);
             }
             const skip = 'pre, code, script, style, mjx-container, textarea, .highlight';
             const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -292,7 +293,7 @@ def test_page(browser, site, name):
             if SHOTS[name]:
                 page.locator(SHOTS[name]).first.scroll_into_view_if_needed()
             page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-        assert math["finished"], f"{name}: MathJax did not finish typesetting in {PAGE_TIMEOUT} s"
+        assert math["finished"] is True, f"{name}: MathJax did not finish typesetting ({PAGE_TIMEOUT} s): {math}"
         if math["formulas"]:
             assert math["mathjax"], f"{name}: formulas but no MathJax"
             assert math["untypeset"] == 0 and math["rendered"] >= math["formulas"], f"{name}: {math}"
@@ -369,7 +370,7 @@ def test_a_page_opened_from_disk_typesets_with_no_error(browser, built):
         pictures = images(visit.page)
     finally:
         visit.close()
-    assert math["finished"] and math["formulas"] and math["untypeset"] == 0 and not math["errors"], math
+    assert math["finished"] is True and math["formulas"] and math["untypeset"] == 0 and not math["errors"], math
     assert pictures and all(p["width"] > 0 for p in pictures), pictures
     assert not visit.outside and not visit.errors, (visit.outside[:5], visit.errors[:5])
 
