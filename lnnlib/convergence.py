@@ -152,7 +152,14 @@ def theorem_iterations(loss0: float, eps: float, lr: float, c: float, depth: int
     lr = check_positive(lr, "the learning rate eta")
     c = check_positive(c, "the deficiency margin c")
     N = check_depth(depth)
-    return float(max(np.log(loss0 / eps), 0.0) / (lr * c ** (2 * (N - 1) / N)))
+    with np.errstate(over="ignore", divide="ignore", under="ignore"):
+        T = max(np.log(loss0) - np.log(eps), 0.0) / (lr * c ** (2 * (N - 1) / N))
+    if not np.isfinite(T):
+        raise FloatingPointError(
+            f"the step count log(l(0)/eps) / (eta c^(2(N-1)/N)) overflows for eta = {lr!r}, c = {c!r}: "
+            "the guarantee is vacuous"
+        )
+    return float(T)
 
 
 def margin_probability(Phi, std: float) -> float:
@@ -170,9 +177,13 @@ def margin_probability(Phi, std: float) -> float:
     if Phi.shape[0] != 1:
         raise ValueError(f"margin_probability is for one output: Phi must be a 1 x d_0 row; got shape {Phi.shape}")
     s = check_positive(std, "the init std s")
-    lam = float(np.sum(Phi**2)) / s**2
-    if lam == 0:
+    top = float(np.abs(Phi).max())
+    if top == 0:
         raise ValueError("the target Phi is zero: no matrix has a deficiency margin")
+    with np.errstate(over="ignore", under="ignore"):
+        lam = float(np.square(np.linalg.norm(Phi / top) * np.float64(top / s)))  # ||Phi||^2 / s^2, no overflow
+    if not np.isfinite(lam):
+        raise ValueError(f"||Phi|| / s overflows for s = {s!r}: the init std is too small for this target")
     return float(ncx2.cdf(lam, df=Phi.shape[1], nc=lam))
 
 
