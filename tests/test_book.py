@@ -135,7 +135,7 @@ def test_reading_copy_folds_solutions_strips_nbval_and_links_the_notebook(tmp_pa
     error = nb.cells[3].outputs[0]
     assert error.traceback == ["NotImplementedError: Exercise 3.2: fill in"]
     title, link = nb.cells[0].source.splitlines()[:3:2]
-    assert title == "# 03 · A notebook" and "{download}`" in link and "<_notebooks/03_a_notebook.ipynb>" in link
+    assert title == "# 03 · A notebook" and "(path:_notebooks/03_a_notebook.ipynb)" in link
 
 
 def test_reading_copy_refuses_a_widget_it_cannot_draw(tmp_path):

@@ -204,7 +204,7 @@ def reading_copy(path: pathlib.Path):
             ]
             cell.metadata.setdefault("mystnb", {})["image"] = {"alt": caption, "classes": "lnnlib-still"}
     link = (
-        f"{{download}}`Download this notebook <_notebooks/{path.name}>` ({path.name}, with its outputs) "
+        f"[Download this notebook](path:_notebooks/{path.name}) ({path.name}, with its outputs) "
         "to run it in JupyterLab."
     )
     first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
