@@ -1,6 +1,6 @@
 r"""End-to-end dynamics: the implicit preconditioner of depth and the singular-value velocities.
 
-Under gradient flow from balanced weights, the end-to-end matrix moves by [ACH18, Theorem 1]
+Under gradient flow from balanced weights, the end-to-end matrix moves by ([ACH18]'s theorem on the end-to-end dynamics)
 
 $$\dot W = -\sum_{j=1}^{N} (W W^\top)^{\frac{N-j}{N}} \, \nabla\ell(W) \, (W^\top W)^{\frac{j-1}{N}},$$
 
@@ -48,7 +48,7 @@ def psd_power(M, p: float, *, rtol: float | None = None) -> np.ndarray:
     With the eigendecomposition $M = Q \Lambda Q^\top$, $M^p = Q \Lambda^p Q^\top$. Eigenvalues at most
     ``rtol`` times the largest are treated as exact zeros (rounding would otherwise turn a $10^{-16}$
     into $5 \cdot 10^{-6}$ under a cube root), and $M^0 = I$ even when $M$ is singular, the convention
-    under which the sum in [ACH18, Theorem 1] is stated.
+    under which [ACH18]'s end-to-end sum is stated.
 
     Parameters
     ----------
@@ -127,7 +127,7 @@ def preconditioned_gradient(W, grad, depth: int, *, rtol: float | None = None) -
     r"""Return $\sum_{j=1}^{N} (W W^\top)^{\frac{N-j}{N}} \, G \, (W^\top W)^{\frac{j-1}{N}}$.
 
     This is $P_W \mathrm{vec}(G)$ reshaped, the end-to-end velocity of gradient flow from balanced
-    weights being $\dot W = -$ ``preconditioned_gradient(W, grad l(W), N)`` [ACH18, Theorem 1].
+    weights being $\dot W = -$ ``preconditioned_gradient(W, grad l(W), N)`` ([ACH18]'s end-to-end dynamics).
     Computed in the singular frames $W = U \Sigma V^\top$ as $U (K \odot U^\top G V) V^\top$ with
     $K_{rc} = \sum_j \sigma_r^{2(N-j)/N} \sigma_c^{2(j-1)/N}$ (zero-padded, $0^0 = 1$).
 
@@ -187,7 +187,7 @@ def singular_value_velocity(W, grad, depth: int) -> np.ndarray:
     r"""Return $\dot\sigma_r = -N \sigma_r^{2 - 2/N} \langle G, u_r v_r^\top \rangle$, $r = 1..\min(d_N, d_0)$.
 
     The velocity of the singular values of the end-to-end matrix under gradient flow from balanced
-    weights [ACHL19, Theorem 3], valid where the singular values are distinct. Singular values are in
+    weights ([ACHL19]'s singular-value dynamics), valid where the singular values are distinct. Singular values are in
     descending order, as returned by ``np.linalg.svd``.
     """
     W, G, N = _check_pair(W, grad, depth)

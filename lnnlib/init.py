@@ -67,7 +67,7 @@ def balanced_factorization(W, dims) -> list[np.ndarray]:
 
     With the thin SVD $W = U \Sigma V^\top$ ($k = \min(d_0, d_N)$ singular values):
     $W_N = U \Sigma^{1/N}$, $W_j = \Sigma^{1/N}$ for $1 < j < N$, $W_1 = \Sigma^{1/N} V^\top$, each
-    zero-padded to the widths in ``dims`` [ACGH19, Procedure 1]. Needs every hidden width
+    zero-padded to the widths in ``dims`` (the balanced initialization of [ACGH19]). Needs every hidden width
     $d_j \ge k$ (no bottleneck). Singular values at rounding level (relative ``100 * n * eps``) are
     taken as exact zeros, so a rank-deficient $W$ gives exactly rank-deficient layers.
     """
@@ -105,7 +105,7 @@ def balanced_factorization(W, dims) -> list[np.ndarray]:
 
 @guard
 def balanced_init(dims, rng=None, scale: float = 1.0) -> list[np.ndarray]:
-    r"""Return the balanced initialization of [ACGH19, Procedure 1].
+    r"""Return the balanced initialization of [ACGH19] (its procedure for a balanced start).
 
     Sample $A \in \mathbb R^{d_N \times d_0}$ with i.i.d. $\mathcal N(0, \mathrm{scale}^2)$ entries and
     factor it with :func:`balanced_factorization`: the layers are exactly balanced

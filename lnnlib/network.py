@@ -98,7 +98,7 @@ def layer_gradients(weights, grad) -> list[np.ndarray]:
 def balancedness_matrices(weights) -> list[np.ndarray]:
     r"""Return the $N-1$ matrices $W_{j+1}^\top W_{j+1} - W_j W_j^\top$, $j = 1..N-1$.
 
-    Gradient flow leaves each of them constant in time [ACH18, Theorem 1];
+    Gradient flow leaves each of them constant in time (the balancedness invariant of [ACH18]);
     the weights are *balanced* when all are zero.
     """
     layers = check_weights(weights)
@@ -109,7 +109,7 @@ def balancedness_matrices(weights) -> list[np.ndarray]:
 def balancedness_gaps(weights) -> np.ndarray:
     r"""Return the $N-1$ gaps $\|W_{j+1}^\top W_{j+1} - W_j W_j^\top\|_F$, $j = 1..N-1$.
 
-    The weights are $\delta$-balanced [ACGH19, Definition 1] when every gap is at most $\delta$.
+    The weights are $\delta$-balanced (the definition of [ACGH19]) when every gap is at most $\delta$.
 
     Returns
     -------
