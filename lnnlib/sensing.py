@@ -1,5 +1,5 @@
 r"""Beyond norms: Schatten quasi-norms, matrix sensing with commuting measurements, and the one-entry
-singular-value dynamics [ACHL19, Sections 2.3 and 3].
+singular-value dynamics, as the lecture presents them from [ACHL19].
 
 * Matrix sensing: $\ell(W) = \frac12 \sum_k (\langle A_k, W\rangle - y_k)^2$ (:class:`SensingLoss`).
   With symmetric $A_k$ that commute (here: diagonal) and init $W_j(0) = \alpha^{1/N} I$, every layer stays
@@ -31,7 +31,8 @@ def schatten_quasi_norm(W, p: float, *, rtol: float | None = None) -> float:
     r"""Return $\|W\|_{S_p}^p = \sum_r \sigma_r(W)^p$, the Schatten-$p$ quasi-norm to the power $p$.
 
     $p = 1$ is the nuclear norm; $0 < p < 1$ is a quasi-norm, closer to the rank (which is the limit
-    $p \to 0$ of $\sum_r \sigma_r^p$ over non-zero $\sigma_r$) [ACHL19, Section 2.3]. Singular values
+    $p \to 0$ of $\sum_r \sigma_r^p$ over non-zero $\sigma_r$); the lecture's candidate regularizers for deep
+    factorizations [ACHL19]. Singular values
     below ``rtol`` times the largest (default $100 \max(n_1, n_2)\, \epsilon$) count as exact zeros:
     for small $p$ a rounding-level $10^{-16}$ would otherwise add $10^{-16 p}$, not $0$.
     """
@@ -52,7 +53,7 @@ class SensingLoss(Loss):
     r"""$\ell(W) = \frac12 \sum_{k=1}^m (\langle A_k, W \rangle - y_k)^2$, with gradient
     $\sum_k (\langle A_k, W\rangle - y_k) A_k$.
 
-    The matrix sensing loss of [ACHL19, Section 2] (matrix completion is the case $A_k = e_i e_j^\top$).
+    The matrix sensing loss (matrix completion is the case $A_k = e_i e_j^\top$).
 
     Parameters
     ----------
@@ -97,9 +98,9 @@ def diagonal_sensing_descent(
     Diagonal (hence commuting, symmetric) measurements $A_k = \mathrm{diag}(a_k)$ and the init
     $W_j(0) = \alpha^{1/N} I$ keep every layer equal to $\mathrm{diag}(w)$ under gradient descent, so the
     end-to-end matrix is $\mathrm{diag}(x)$, $x = w^N$, and one GD step on each layer is
-    $w \leftarrow w - \eta\, w^{N-1} \odot a^\top (a x - y)$: the setting of [ACHL19, Theorem 2]
-    (Gunasekar et al.'s commuting case) reduced to its eigenvalues. Stops at
-    $\frac12\|a x - y\|^2 \le$ ``tol``.
+    $w \leftarrow w - \eta\, w^{N-1} \odot a^\top (a x - y)$: the commuting-measurement setting in which
+    Gunasekar et al. proved their conjecture and [ACHL19] extended it to every depth, reduced to its
+    eigenvalues. Stops at $\frac12\|a x - y\|^2 \le$ ``tol``.
 
     Parameters
     ----------
@@ -140,9 +141,9 @@ def separation_antiderivative(s, depth: int) -> np.ndarray:
     $-\frac{N}{N-2} s^{-(N-2)/N}$ ($N \ge 3$).
 
     With stationary singular vectors and constant projections $c_r = \langle A, u_r v_r^\top\rangle$ of
-    the single measurement $A$, $\dot\sigma_r = -N \sigma_r^{2-2/N} c_r\, e(t)$ [ACHL19, Theorem 3] gives
-    $\frac{d}{dt} F_N(\sigma_r) = -N c_r e(t)$, so $(F_N(\sigma_r(t)) - F_N(\sigma_r(0))) / c_r$ is the
-    same for every $r$ [ACHL19, Section 3].
+    the single measurement $A$, the singular-value dynamics of [ACHL19],
+    $\dot\sigma_r = -N \sigma_r^{2-2/N} c_r\, e(t)$, give $\frac{d}{dt} F_N(\sigma_r) = -N c_r e(t)$, so
+    $(F_N(\sigma_r(t)) - F_N(\sigma_r(0))) / c_r$ is the same for every $r$ (the lecture's one-observed-entry example).
     """
     N = check_depth(depth)
     s = as_array(s, "the singular values s", what="array of singular values").astype(float, copy=False)
