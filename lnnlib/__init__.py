@@ -4,7 +4,7 @@ One module per concept, in course order: ``network`` (end-to-end matrix, layer g
 ``init``, ``losses``, ``train`` (gradient descent, end-to-end rule), ``dynamics`` (preconditioner,
 singular-value velocity), ``metrics``, ``notebook`` (setup and verdicts); then one module per notebook
 topic: ``intro`` (00-01), ``symbolic`` and ``fields`` (02-04), ``convergence``, ``optimizers``, ``data``
-and ``acceleration`` (05-06), ``completion`` and ``sensing`` (07-09), ``widgets`` (10).
+and ``acceleration`` (05-06), ``completion`` and ``sensing`` (07-09), ``demos`` (10: one module per lecture demo).
 """
 
 # Each module declares its public names in its own __all__; this package re-exports exactly those,
@@ -14,6 +14,7 @@ from . import (
     completion,
     convergence,
     data,
+    demos,
     dynamics,
     fields,
     init,
@@ -26,12 +27,12 @@ from . import (
     sensing,
     symbolic,
     train,
-    widgets,
 )
 from .acceleration import *  # noqa: F403
 from .completion import *  # noqa: F403
 from .convergence import *  # noqa: F403
 from .data import *  # noqa: F403
+from .demos import *  # noqa: F403
 from .dynamics import *  # noqa: F403
 from .fields import *  # noqa: F403
 from .init import *  # noqa: F403
@@ -44,7 +45,6 @@ from .optimizers import *  # noqa: F403
 from .sensing import *  # noqa: F403
 from .symbolic import *  # noqa: F403
 from .train import *  # noqa: F403
-from .widgets import *  # noqa: F403
 
 __version__ = "0.1.0"
 
@@ -68,7 +68,7 @@ __all__ = [
         acceleration,
         completion,
         sensing,
-        widgets,
+        demos,
     )
     for name in module.__all__
 ]

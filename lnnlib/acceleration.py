@@ -41,6 +41,7 @@ __all__ = [
     "compare_methods",
     "small_start",
     "plot_best_curves",
+    "lp_minimum",
 ]
 
 METHODS = ("gd", "depth2", "depth3", "adagrad", "adadelta", "end_to_end")
@@ -428,3 +429,43 @@ def plot_best_curves(results: dict[str, GridResult], ax, optimum: float = 0.0, t
     ax.set_ylabel(r"$\ell(t) - \ell^*$")
     ax.legend(fontsize=8)
     return ax
+
+
+@guard
+def lp_minimum(loss: LpRegressionLoss, *, iterations: int = 100) -> float:
+    r"""Return $\min_W \ell(W)$ for a single-output :class:`lnnlib.LpRegressionLoss` with $p \ge 2$.
+
+    Newton's method from the least-squares solution, with backtracking: the gradient is
+    $\frac1m \sum_i |r_i|^{p-2} r_i x_i$ and the Hessian $\frac{p-1}{m} \sum_i |r_i|^{p-2} x_i x_i^\top$
+    (convex, so Newton converges to the global minimum).
+    """
+    if not isinstance(loss, LpRegressionLoss) or loss.shape[0] != 1:
+        raise ValueError("lp_minimum needs an LpRegressionLoss with one output")
+    if loss.p < 2:
+        raise ValueError(f"lp_minimum uses Newton's method, which needs p >= 2; got p = {loss.p}")
+    iterations = check_int(iterations, "iterations", low=1, high=10**4, why="Newton's method converges long before")
+    X = loss.X
+    W = loss.least_squares_solution()
+    value = loss.value(W)
+    for _ in range(iterations):
+        r = loss.residual(W)[:, 0]
+        g = loss.gradient(W)[0]
+        H = (loss.p - 1) / loss.m * (X.T * np.abs(r) ** (loss.p - 2)) @ X
+        try:
+            d = np.linalg.solve(H + 1e-14 * np.trace(H) * np.eye(len(g)), g)
+        except np.linalg.LinAlgError:
+            raise ValueError("the l_p Hessian is singular: the features are linearly dependent") from None
+        step = 1.0
+        while step > 1e-8:
+            trial = W - step * d[None, :]
+            new = loss.value(trial)
+            if new <= value:
+                break
+            step /= 2
+        else:
+            break
+        if value - new <= 1e-15 * max(value, 1e-300):
+            W, value = trial, new
+            break
+        W, value = trial, new
+    return float(value)

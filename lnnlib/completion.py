@@ -34,9 +34,11 @@ from ._validation import (
     as_positive_list,
     as_rng,
     check_axes,
+    check_callable,
     check_count,
     check_depth,
     check_flag,
+    check_int,
     check_int_list,
     check_options,
     check_positive,
@@ -62,6 +64,7 @@ __all__ = [
     "nuclear_norm",
     "nuclear_norm_minimization",
     "complete_matrix",
+    "completion_trajectory",
     "completion_table",
     "summarize_completion_table",
     "format_completion_table",
@@ -982,3 +985,114 @@ def plot_spectra(ax, matrices: dict, *, top: int = 20, title: str | None = None)
     if title:
         ax.set_title(title)
     return ax
+
+
+@guard
+def completion_trajectory(
+    target,
+    mask,
+    depth: int,
+    init_scale: float,
+    *,
+    rng=None,
+    lr: float | None = None,
+    max_steps: int = 3000,
+    tol: float = 1e-5,
+    record_every: int = 10,
+    progress=None,
+) -> dict[str, np.ndarray]:
+    r"""Return the training record of plain gradient descent on deep matrix factorization (the lecture demo's run).
+
+    Minimizes $\phi(W_1..W_N) = \frac{1}{|\Omega|} \sum_{(i,j) \in \Omega} ((W_N \cdots W_1)_{ij} -
+    M_{ij})^2$ over $N$ square factors from the near-zero Gaussian init of [ACHL19] (see
+    :func:`lnnlib.near_zero_init`), until the loss is at most ``tol`` or ``max_steps`` steps, with
+    lnnlib's layer-wise descent engine (``lnnlib.train.descend_layers``). Unlike :func:`complete_matrix`
+    it records the whole spectrum along the run, for pictures.
+
+    The default step size is $\eta = \frac12 \min\big(|\Omega|/2,\; n^2 / (N \sigma_1(M)^{2 - 2/N})\big)$: the
+    end-to-end dynamics multiply the gradient along the top singular direction by
+    $N \sigma_1^{2-2/N}$ [ACH18], and that direction carries a fraction $|\Omega|/n^2$ of the
+    observed curvature $2/|\Omega|$; the first term is the depth-1 limit $2/\eta > 2/|\Omega|$.
+
+    ``progress(fraction)`` is called at each record.
+
+    Returns
+    -------
+    dict with ``steps`` (k,), ``singular_values`` (k, n) of $W$, ``error`` (k,) the reconstruction
+    error $\|W - M\|_F^2 / \|M\|_F^2$, ``erank`` (k,) the effective rank, ``loss`` (k,) the training
+    loss, all at the recorded steps; ``lr``; ``converged`` (bool); ``final`` the last $W$.
+    """
+    M = as_matrix(target, "the target M")
+    n, n2 = M.shape
+    if n != n2:
+        raise ValueError(f"the demo factorizes square matrices; the target M has shape {M.shape}")
+    mask = np.asarray(mask)
+    if mask.shape != M.shape or mask.dtype != bool:
+        raise ValueError(f"the mask must be a boolean matrix of the target's shape {M.shape}")
+    count = int(mask.sum())
+    if count == 0:
+        raise ValueError("the mask observes no entry: there is nothing to fit")
+    N = check_depth(depth)
+    init_scale = check_positive(init_scale, "the init scale")
+    max_steps = check_steps(max_steps, "max_steps")
+    tol = check_real(tol, "tol (0: run every step)", low=0.0)
+    record_every = check_int(record_every, "record_every", low=1, high=MAX_STEPS)
+    if progress is not None:
+        check_callable(progress, "progress", "of the fraction done (or None)")
+    return _completion_run(M, mask, N, init_scale, rng, lr, max_steps, tol, record_every, progress)
+
+
+def _completion_run(M, mask, N, init_scale, rng, lr, max_steps, tol, record_every, progress=None, monitor=None):
+    """:func:`completion_trajectory` on checked arguments; ``monitor(fraction, record_so_far)`` (the dict
+    :func:`completion_trajectory` returns, ``converged`` False) is called at each record and may raise
+    ``lnnlib.train.Stopped``. The lecture demo streams its picture from it."""
+    from .network import end_to_end
+    from .train import descend_layers
+
+    n = M.shape[0]
+    count = int(mask.sum())
+    sigma1 = float(np.linalg.svd(M, compute_uv=False)[0])
+    if lr is None:
+        lr = 0.5 * min(count / 2, n * n / (N * sigma1 ** (2 - 2 / N)))
+    lr = check_positive(lr, "the learning rate eta")
+    layers = near_zero_init([n] * (N + 1), init_scale, as_rng(rng))
+    observed = mask.astype(M.dtype)
+    steps, svals, errors, eranks, losses = [], [], [], [], []
+
+    def loss_and_gradient(W):
+        R = (W - M) * observed
+        return float(np.sum(R * R)) / count, (2.0 / count) * R
+
+    def record(t, layers, W, value):
+        steps.append(t)
+        svals.append(np.linalg.svd(W, compute_uv=False))
+        errors.append(reconstruction_error(W, M))
+        eranks.append(effective_rank(W))
+        losses.append(value)
+
+    def so_far(final=None, converged=False):
+        return {
+            "steps": np.array(steps),
+            "singular_values": np.array(svals),
+            "error": np.array(errors),
+            "erank": np.array(eranks),
+            "loss": np.array(losses),
+            "lr": lr,
+            "converged": converged,
+            "final": final,
+        }
+
+    def report(fraction):
+        if progress is not None:
+            progress(fraction)
+        if monitor is not None:
+            monitor(fraction, so_far())
+
+    layers, _, diverged = descend_layers(
+        layers, loss_and_gradient, lr, max_steps, record_every=record_every, tol=tol, record=record, progress=report
+    )
+    if diverged is not None:
+        raise FloatingPointError(
+            f"gradient descent diverged at step {diverged} with learning rate eta = {lr:.3g}; try a smaller init scale"
+        )
+    return so_far(end_to_end(layers), bool(losses[-1] <= tol))

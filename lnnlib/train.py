@@ -186,3 +186,79 @@ def _trajectory(values, snaps, lr, depth, weights, converged) -> Trajectory:
         weights=weights,
         converged=converged,
     )
+
+
+class Stopped(Exception):
+    """Raised by a ``stop`` hook of :func:`descend_layers` to abandon a run (a demo whose setting changed)."""
+
+
+def descend_layers(
+    layers,
+    loss_and_gradient,
+    lr: float,
+    steps: int,
+    *,
+    record_every: int = 10,
+    tol: float | None = None,
+    record=None,
+    progress=None,
+    stop=None,
+    momentum: float = 0.0,
+):
+    r"""The layer-wise gradient descent engine: $W_j \leftarrow W_j - \eta\, (W_N \cdots W_{j+1})^\top G\,
+    (W_{j-1} \cdots W_1)^\top$ [ACH18], optionally with heavy-ball momentum $\beta$.
+
+    No input checks (the callers check and build the layers), so that a lecture demo's run of a few
+    thousand small steps takes tenths of a second. Hooks:
+
+    - ``loss_and_gradient(W)`` returns $(\ell(W), \nabla\ell(W))$ at the end-to-end matrix;
+    - ``record(t, layers, W, value)`` is called at step 0, every ``record_every`` steps, at the last step
+      and when the loss reaches ``tol``;
+    - ``progress(fraction)`` after each record;
+    - ``stop()`` after each record: raise :class:`Stopped` there to abandon the run;
+    - ``momentum`` $\beta$: $V \leftarrow \beta V + \nabla$, $W \leftarrow W - \eta V$ ($\beta = 0$: plain GD).
+
+    Divergence rule: the loss becomes non-finite, overflows, or exceeds ``BLOWUP_FACTOR`` times
+    $\max(\ell_0, 1)$.
+
+    Returns ``(layers, losses, diverged)``: the last layers, the loss before each step taken and after the
+    last, and ``None`` or the step at which the run diverged.
+    """
+    from .network import _backward, _forward
+
+    losses: list[float] = []
+    diverged = None
+    velocity = None
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        for t in range(steps + 1):
+            try:
+                W, prefixes = _forward(layers)
+                value, G = loss_and_gradient(W)
+            except FloatingPointError:
+                value, G = np.inf, None
+            if not np.isfinite(value) or value > BLOWUP_FACTOR * max(losses[0] if losses else value, 1.0):
+                diverged = t
+                break
+            losses.append(value)
+            done = t == steps or (tol is not None and value <= tol)
+            if t % record_every == 0 or done:
+                if record is not None:
+                    record(t, layers, W, value)
+                if progress is not None:
+                    progress(t / max(steps, 1))
+                if stop is not None:
+                    stop()
+            if done:
+                break
+            try:
+                grads = _backward(layers, G, prefixes)
+                if momentum:
+                    velocity = (
+                        grads if velocity is None else [momentum * v + g for v, g in zip(velocity, grads, strict=True)]
+                    )
+                    grads = velocity
+                layers = [Wj - lr * g for Wj, g in zip(layers, grads, strict=True)]
+            except FloatingPointError:
+                diverged = t + 1
+                break
+    return layers, np.array(losses), diverged

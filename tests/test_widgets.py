@@ -7,6 +7,8 @@ so setting ``control.value`` here exercises exactly what a slider move in Jupyte
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,6 +21,7 @@ from lnnlib.losses import Loss
 
 TOL = 1e-10  # agreement of two exact computations of the same quantity
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TRAINING_THREAD = "lnnlib-demo-training"
 
 
 class MaskedMSE(Loss):
@@ -154,8 +157,16 @@ def accel():
 
 
 def move(control, value):
-    """Set a control as a slider move in the browser would."""
+    """Set a control as a slider move in the browser would, then wait for the final picture (a move
+    that needs a new run trains in a worker thread)."""
     control.value = value
+    finish_training()
+
+
+def finish_training():
+    for thread in threading.enumerate():
+        if thread.name == TRAINING_THREAD:
+            thread.join()
 
 
 def test_demos_are_widget_containers_that_draw_png(completion, balance, precond, accel):
@@ -240,16 +251,16 @@ def test_invalid_values_are_refused_without_exception(completion, accel):
     assert c.value == before
     assert "refused init_scale" in completion.status.value and "#b00020" in completion.status.value
     assert completion.image.value == image
-    c.value = 1e-2  # and the demo keeps working
+    move(c, 1e-2)  # and the demo keeps working
     assert "refused" not in completion.status.value
     with pytest.raises(traitlets.TraitError):
         accel.controls["p"].value = 3  # not one of the menu's entries
     d = completion.controls["depth"]
-    d.value = 99  # the slider clamps to its range; the run shown is the clamped one
+    move(d, 99)  # the slider clamps to its range; the run shown is the clamped one
     assert d.value == d.max == 4 and completion.params()["depth"] == 4
 
 
-@pytest.mark.parametrize("init", L.widgets.INITS)
+@pytest.mark.parametrize("init", L.demos.balancedness.INITS)
 def test_balancedness_gaps_start_where_the_init_puts_them(balance, init):
     c = balance.controls
     move(c["init"], init)
@@ -275,7 +286,7 @@ def test_balancedness_run_matches_gradient_descent(balance, init, scale, lr):
 
 @pytest.mark.parametrize(("depth", "p"), [(2, 4), (3, 4), (2, 2)])
 def test_acceleration_run_matches_gradient_descent(accel, depth, p):
-    run = accel._run(depth, 0.1, p, lambda fraction: None)
+    run = accel._run(depth, 0.1, p)
     layers = [np.zeros((1, accel.X.shape[1]))] + [np.ones((1, 1))] * (depth - 1)
     ref = L.gradient_descent(layers, L.LpRegressionLoss(accel.X, accel.y, p=p), 0.1, accel.steps)
     assert run["diverged"] is None
@@ -440,6 +451,7 @@ def test_a_slider_message_during_training_waits_for_the_new_figure():
             demo.controls["step"].value = 30  # arrives mid-training, as from the browser
 
     demo._report_progress = progress
+    demo.background = False  # the kernel's own thread trains (as set and sweep do)
     demo.controls["depth"].value = 2
     assert sent and demo._pending == [] and not demo._busy
     fresh = L.matrix_completion_demo(max_steps=600)
@@ -453,10 +465,10 @@ def test_an_unexpected_error_is_a_message_not_a_traceback(precond, monkeypatch):
         raise KeyError("boom")
 
     monkeypatch.setattr(precond, "_update", broken)
-    precond.controls["depth"].value = 5
+    move(precond.controls["depth"], 5)
     assert "internal error (KeyError" in precond.status.value and "#b00020" in precond.status.value
     monkeypatch.undo()
-    precond.controls["depth"].value = 3
+    move(precond.controls["depth"], 3)
     assert "#b00020" not in precond.status.value
 
 
@@ -468,3 +480,49 @@ def test_a_setting_shown_before_is_not_redrawn(precond):
     assert precond.full_redraws == full + 1
     move(c["depth"], 3)
     assert precond.full_redraws == full + 1 and bytes(precond.image.value) == image
+
+
+# ---------------------------------------------------------------------------------------------------
+# training in the background: a move answers at once, streams the run, and a second move is honoured
+
+
+def state(demo) -> str:
+    return demo.status.value.split('data-state="')[1].split('"')[0]
+
+
+def test_a_move_that_trains_answers_at_once_and_streams_the_run(monkeypatch):
+    monkeypatch.setattr(L.demos.base, "FRAME_INTERVAL", 0.0)  # a partial frame at every record
+    demo = L.matrix_completion_demo(max_steps=3000)
+    frames = demo.frames
+    demo.controls["observations"].value = 100  # depth 3 on 100 entries: 672 steps
+    assert demo.training and state(demo) == "training" and "observations 100" in demo.status.value
+    assert demo.progress.layout.visibility == "visible"
+    assert demo.first_response_seconds < 0.1  # only the status line and the progress bar were sent
+    finish_training()
+    assert state(demo) == "done" and demo.progress.layout.visibility == "hidden"
+    assert demo.frames >= frames + 60  # a partial frame per 10 steps, then the final picture
+    fresh = L.matrix_completion_demo(max_steps=3000)
+    assert fresh.set(observations=100)["error"][-1] == demo.result["error"][-1]
+    assert bytes(demo.image.value) == bytes(fresh.image.value)
+
+
+def test_a_second_move_during_training_is_honoured():
+    demo = L.acceleration_demo(steps=2000)
+    demo.controls["lr"].value = 10**-1.25
+    time.sleep(0.02)  # the first run has started
+    demo.controls["depth"].value = 4  # a second move before the first run ends
+    finish_training()
+    assert demo.params()["depth"] == 4 and state(demo) == "done"
+    fresh = L.acceleration_demo(steps=2000)
+    expected = fresh.set(lr=10**-1.25, depth=4)
+    np.testing.assert_array_equal(demo.result["deep"]["loss"], expected["deep"]["loss"])
+    assert "depth 4" in demo.status.value
+    assert bytes(demo.image.value) == bytes(fresh.image.value)
+
+
+def test_a_run_that_fails_in_the_background_is_a_message(balance):
+    move(balance.controls["lr"], 10**-0.5)
+    move(balance.controls["scale"], 10**0.5)
+    move(balance.controls["init"], "layer-wise Gaussian")
+    assert "diverged" in balance.status.value
+    balance.set(init="near-zero Gaussian", scale=0.01, lr=0.01)
