@@ -122,6 +122,13 @@ def _exercise_notebook(tmp_path: Path, old_convention: bool) -> Path:
     return path
 
 
+def test_build_refuses_to_replace_a_folder_that_is_not_a_book(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(build_book.BookError, match="holds no book built before"):
+        build_book.build(tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 @pytest.mark.parametrize("old_convention", [False, True], ids=["solution+hide-cell", "solution+hide-input"])
 def test_reading_copy_folds_solutions_strips_nbval_and_links_the_notebook(tmp_path, old_convention):
     path = _exercise_notebook(tmp_path, old_convention)
