@@ -891,8 +891,8 @@ def plot_error_vs_init_scale(ax, init_scales, errors, depths, *, title: str | No
             f"errors must have shape (len(depths), len(init_scales), ...) = ({len(depths)}, {scales.size}, ...); "
             f"got {errors.shape}"
         )
-    if np.any(errors <= 0):
-        raise ValueError("errors must be positive: they are drawn on a log scale")
+    if np.any(errors <= 0) or np.any(errors > 1e300):
+        raise ValueError("errors must lie in (0, 1e300]: they are drawn on a log scale")
     for i, N in enumerate(depths):
         e = errors[i].reshape(len(scales), -1)
         mid = np.exp(np.log(e).mean(axis=1))
@@ -936,6 +936,8 @@ def plot_singular_values(
         raise ValueError(f"singular_values has {S.shape[0]} rows but there are {steps.size} steps: one row per step")
     if np.any(steps < 0) or np.any(steps > MAX_STEPS):
         raise ValueError(f"steps must be step numbers from 0 to {MAX_STEPS:,}; got {steps.min():g}..{steps.max():g}")
+    if np.any(np.abs(S) > 1e300):
+        raise ValueError("singular_values above 1e300 cannot be drawn on a log scale")
     top = check_count(top, "top (curves to draw)")
     logy = check_flag(logy, "logy")
     legend = check_flag(legend, "legend")

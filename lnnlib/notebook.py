@@ -1,4 +1,4 @@
-'''One call at the top of every notebook, and the one rule for what a notebook prints.
+"""One call at the top of every notebook, and the one rule for what a notebook prints.
 
 The rule (portable outputs). Notebooks are regression tests: nbval compares their stored text exactly, on
 every machine. The last digits of a floating-point result change with the CPU (OpenBLAS picks a kernel per
@@ -19,7 +19,7 @@ bucket (such as a power of ten) that a rounding-level change can move a number a
 A verdict can still fail: the tolerance is set from an error analysis (rounding accumulates to about
 1e-16 times the sizes and the number of operations involved; a finite difference with step h errs by
 about h^2 + 1e-16/h), and a wrong formula errs by orders of magnitude more.
-'''
+"""
 
 from __future__ import annotations
 

@@ -141,6 +141,13 @@ def test_check_array_recognizes_right_wrong_and_junk():
     assert "4.0" not in E.check_array("1.1", expected + 1, expected)
 
 
+def test_sympy_answers_are_numbers():
+    sp = pytest.importorskip("sympy")
+    assert E.check_number("4.1", sp.Rational(1, 2), 0.5) == "Exercise 4.1: correct."
+    assert E.check_array("4.1", sp.Matrix([[1, 2], [3, 4]]), [[1.0, 2.0], [3.0, 4.0]]) == "Exercise 4.1: correct."
+    assert "not an array of numbers" in E.check_number("4.1", sp.Symbol("x"), 0.5)
+
+
 def test_check_array_unordered_compares_as_sets():
     assert E.check_array("2.1", [3.0, 1.0, 2.0], [1.0, 2.0, 3.0], ordered=False) == "Exercise 2.1: correct."
     assert E.check_array("2.1", [3.0, 1.0, 2.0], [1.0, 2.0, 3.0]) != "Exercise 2.1: correct."
@@ -150,7 +157,6 @@ def test_check_number_and_choice():
     assert E.check_number("3.1", 0.5, 0.5) == "Exercise 3.1: correct."
     assert E.check_number("3.1", 0.25, 0.5, mistakes={"squared?": 0.25}).endswith("squared?")
     assert "one number" in E.check_number("3.1", [0.5, 0.5], 0.5)
-    assert "one number" in E.check_number("3.1", "0.5", 0.5)
     assert "not attempted" in E.check_number("3.1", ..., 0.5)
     wrong = {"b": "b holds only at depth 2"}
     assert E.check_choice("3.2", "a", "a", wrong) == "Exercise 3.2: correct."
@@ -158,5 +164,10 @@ def test_check_number_and_choice():
     assert E.check_choice("3.2", "b", "a", wrong).endswith("b holds only at depth 2")
     assert "not one of the options 'a', 'b'" in E.check_choice("3.2", "z", "a", wrong)
     assert "not attempted" in E.check_choice("3.2", ..., "a", wrong)
+    for junk in (["a"], np.array(["a"]), 1, None):
+        assert "as a string" in E.check_choice("3.2", junk, "a", wrong)
+    assert E.check_number("3.1", 0.7, 0.5).endswith("nor one of the mistakes this check knows")  # no "factor"
+    assert E.check_number("3.1", 0.7, 0.5, otherwise="solve for t").endswith("not right yet: solve for t")
+    assert E.check_number("3.1", "0.5", 0.5).startswith("Exercise 3.1: your answer should be one number")
     with pytest.raises(ValueError, match="exercise label"):
         E.check_number("", 1.0, 1.0)

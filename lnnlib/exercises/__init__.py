@@ -14,7 +14,6 @@ An answer that is still the stub's ``...`` (or holds one) gets ``"not attempted 
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping
 
 import numpy as np
@@ -42,15 +41,20 @@ def is_unattempted(answer) -> bool:
 
 
 def _as_array(answer) -> np.ndarray | str:
-    """The answer as a float array, or a sentence saying why it is not one."""
+    """The answer as a float array, or a sentence saying why it is not one (sympy numbers are accepted)."""
+    if isinstance(answer, (str, bytes)):
+        return f"your answer is text ({answer!r}), not a number or an array of numbers"
     try:
         A = np.asarray(answer)
     except (TypeError, ValueError):
         return f"your answer ({type(answer).__name__}) is not an array of numbers"
-    if A.dtype == object or A.dtype.kind not in "biuf":
-        if A.dtype.kind == "c":
-            return "your answer has complex entries; the answer is real"
-        return f"your answer ({type(answer).__name__}) is not an array of numbers"
+    if A.dtype.kind == "c":
+        return "your answer has complex entries; the answer is real"
+    if A.dtype.kind not in "biuf":
+        try:  # sympy numbers and matrices convert to floats; anything else is junk
+            A = np.asarray(answer, dtype=float)
+        except (TypeError, ValueError):
+            return f"your answer ({type(answer).__name__}) is not an array of numbers"
     return A.astype(float)
 
 
@@ -68,12 +72,14 @@ def check_array(
     rtol: float = 1e-6,
     atol: float = 1e-9,
     ordered: bool = True,
+    otherwise: str | None = None,
 ) -> str:
     """Return one line of feedback on an array answer.
 
     ``mistakes`` maps a hint to the value a typical mistake produces ("did you use 2(N-j)/N?": the array
-    computed with the wrong exponent); the first mistake the answer matches gives its hint. With
-    ``ordered=False`` the entries are compared as sorted sets (eigenvalues, singular values).
+    computed with the wrong exponent); the first mistake the answer matches gives its hint. ``otherwise``
+    is the hint for a wrong answer that matches none of them. With ``ordered=False`` the entries are
+    compared as sorted sets (eigenvalues, singular values).
     """
     label = _label(exercise)
     if is_unattempted(answer):
@@ -107,9 +113,14 @@ def check_array(
         return f"{label}: {what} is transposed: check which index is the row"
     if np.allclose(A, -E, rtol=rtol, atol=atol):
         return f"{label}: not right yet: {what} has the wrong sign"
+    if otherwise is not None:
+        return f"{label}: not right yet: {otherwise}"
     ratio = np.divide(A, E, out=np.full(E.shape, np.nan), where=np.abs(E) > atol)
-    if np.all(np.isfinite(ratio)) and np.ptp(ratio) <= rtol * 10 * np.max(np.abs(ratio)):
+    # a constant factor means something only for several entries (any two numbers differ by a factor)
+    if E.size > 1 and np.all(np.isfinite(ratio)) and np.ptp(ratio) <= rtol * 10 * np.max(np.abs(ratio)):
         return f"{label}: not right yet: {what} is off by a constant factor: check the constants"
+    if E.size == 1:
+        return f"{label}: not right yet: {what} is not the answer, nor one of the mistakes this check knows"
     return f"{label}: not right yet: {what} has the right shape but different values"
 
 
@@ -122,16 +133,22 @@ def check_number(
     what: str = "your answer",
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    otherwise: str | None = None,
 ) -> str:
     """Return one line of feedback on a numeric answer (see :func:`check_array`)."""
     label = _label(exercise)
     if is_unattempted(answer):
         return f"{label}: {NOT_ATTEMPTED} (replace the ... in the cell above, remove the raise, run both cells)"
-    if isinstance(answer, bool) or not isinstance(answer, (numbers.Real, np.ndarray)):
-        return f"{label}: {what} should be one number; got {type(answer).__name__}"
-    if np.ndim(answer) != 0:
-        return f"{label}: {what} should be one number; got an array of shape {np.shape(answer)}"
-    return check_array(exercise, float(answer), expected, mistakes=mistakes, what=what, rtol=rtol, atol=atol)
+    if isinstance(answer, (bool, str, bytes)) or answer is None:
+        return f"{label}: {what} should be one number; got {answer!r}"
+    A = _as_array(answer)
+    if isinstance(A, str):
+        return f"{label}: {A}"
+    if A.ndim != 0:
+        return f"{label}: {what} should be one number; got an array of shape {A.shape}"
+    return check_array(
+        exercise, float(A), expected, mistakes=mistakes, what=what, rtol=rtol, atol=atol, otherwise=otherwise
+    )
 
 
 def check_choice(exercise: str, answer, correct: str, wrong: Mapping[str, str]) -> str:
@@ -140,7 +157,9 @@ def check_choice(exercise: str, answer, correct: str, wrong: Mapping[str, str]) 
     if is_unattempted(answer):
         return f"{label}: {NOT_ATTEMPTED} (set the answer to one of the options, remove the raise, run both cells)"
     options = sorted({correct, *wrong})
-    key = answer.strip().lower() if isinstance(answer, str) else answer
+    if not isinstance(answer, str):
+        return f"{label}: the answer is one of the options {', '.join(repr(o) for o in options)}, as a string"
+    key = answer.strip().lower()
     if key == correct:
         return f"{label}: correct."
     if key in wrong:

@@ -21,7 +21,11 @@ from lnnlib.train import gradient_descent
 
 __all__ = ["check_norm_difference_drift", "check_hyperbola_limit"]
 
-_FALLBACK = ("has the right shape but different values", "off by a constant factor: check the constants")
+_FALLBACK = (
+    "has the right shape but different values",
+    "off by a constant factor: check the constants",
+    "nor one of the mistakes this check knows",
+)
 
 
 def check_norm_difference_drift(answer, weights, target, lr=0.005, steps=2000) -> str:

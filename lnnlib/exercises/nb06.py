@@ -21,8 +21,6 @@ from lnnlib.train import gradient_descent
 
 __all__ = ["check_divergence_threshold", "check_balance_drift", "check_unbalanced_choice"]
 
-_FACTOR = "off by a constant factor: check the constants"  # what check_number says of any wrong number
-
 
 def _number(answer):
     """A sympy number as a float, a sentence for a sympy expression with symbols, anything else unchanged.
@@ -67,13 +65,10 @@ def check_divergence_threshold(answer, y, w0, p) -> str:
     }
     if p != 4:
         mistakes["that is the threshold for p = 4: here the exponent is p - 2"] = 4 / r1**2
-    message = check_number(label, value, 4 / r1 ** (p - 2), mistakes=mistakes, what="your learning rate")
-    if message.endswith(_FACTOR):
-        return (
-            f"Exercise {label}: not right yet: that is not the threshold: when does one step of "
-            "r_1 -> r_1 (1 - eta/2 |r_1|^(p-2)) increase |r_1|?"
-        )
-    return message
+    otherwise = "that is not the threshold: when does one step of r_1 -> r_1 (1 - eta/2 |r_1|^(p-2)) increase |r_1|?"
+    return check_number(
+        label, value, 4 / r1 ** (p - 2), mistakes=mistakes, what="your learning rate", otherwise=otherwise
+    )
 
 
 def check_balance_drift(answer, X, y, p=4, lr=0.1, steps=2000) -> str:
@@ -97,13 +92,13 @@ def check_balance_drift(answer, X, y, p=4, lr=0.1, steps=2000) -> str:
         "square both: the balancedness of a 1 x d layer v and a 1 x 1 layer omega_2 is omega_2^2 - ||v||^2": omega
         - np.linalg.norm(v),
     }
-    message = check_number(label, value, omega**2 - np.sum(v**2), mistakes=mistakes, what="your value")
-    if message.endswith(_FACTOR):
-        return (
-            f"Exercise {label}: not right yet: that is not omega_2^2 - ||v||^2 after the run: check the start "
-            "(v = 0, omega_2 = 1), the step and the number of steps"
-        )
-    return message
+    otherwise = (
+        "that is not omega_2^2 - ||v||^2 after the run: check the start (v = 0, omega_2 = 1), the step and the "
+        "number of steps"
+    )
+    return check_number(
+        label, value, omega**2 - np.sum(v**2), mistakes=mistakes, what="your value", otherwise=otherwise
+    )
 
 
 OPTIONS_6_3 = {
