@@ -3,8 +3,13 @@
 Starts JupyterLab on 127.0.0.1 (random free port, random token, temporary settings so that notebook
 windowing is off and every cell is rendered), opens a copy of notebooks/10_lecture_demos.ipynb, runs all
 cells, checks that no cell shows an error, then moves every slider of every demo with the keyboard and
-checks that the demo's figure changed. It measures the time from the key press to the new figure in the
-page, and saves screenshots under build/screenshots/ (look at them: a test cannot judge a picture).
+checks that the demo's figure changed. For every control it measures, from the key press (or menu choice)
+in the page, the first visible response (the first change of the demo's status line or figure) and the
+final picture (the status line says ``data-state="done"`` with a new figure), for a first move to a
+setting never computed (the demo's caches are emptied through the kernel before each) and for a move back
+to a cached one; ``REPEATS`` times each, median and worst written to build/screenshots/timings.json.
+Targets: first response within 200 ms, final picture within 1 s. Saves screenshots under
+build/screenshots/ (look at them: a test cannot judge a picture).
 
 Skipped, with the reason, where /usr/bin/chromium or Playwright is missing. Never runs
 ``playwright install``: Debian's Chromium is used as is.
@@ -17,6 +22,7 @@ import os
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -43,6 +49,15 @@ CHROMIUM_ARGS = [
 SERVER_START_TIMEOUT = 60  # s: JupyterLab answers /api/status
 RUN_ALL_TIMEOUT = 150  # s: the notebook computes for ~20-50 s depending on the machine's load
 REDRAW_TIMEOUT = 30  # s: one slider move, including a training run not yet in the cache
+REPEATS = 3  # moves per control and kind (first, cached): median and worst reported
+FIRST_RESPONSE_MS = 200  # the issue's targets, in the browser
+FINAL_PICTURE_MS = 1000
+VARIABLES = {
+    "completion": "completion",
+    "balancedness": "balance",
+    "preconditioner": "precond",
+    "acceleration": "accel",
+}
 
 # every slider of every demo, as (demo kind, control name); dropdowns are moved too
 CONTROLS = [
@@ -229,9 +244,20 @@ def keys(page, kind, name) -> tuple[str, str]:
     return ("-1", "+1") if at_end else ("+1", "-1")
 
 
-def press(page, kind, name, key) -> float:
-    """Move a control (see :func:`keys`), wait for the new figure; return the ms from the key press (or
-    menu choice) to the new figure in the page."""
+def forget(page, kind) -> None:
+    """Empty the demo's caches of runs and pictures in the kernel, so that the next move trains and draws."""
+    code = f"{VARIABLES[kind]}.cache._data.clear(); {VARIABLES[kind]}._backgrounds._data.clear()"
+    page.evaluate(
+        "(code) => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        ".requestExecute({code, silent: true, store_history: false}).done.then(() => null)",
+        code,
+    )
+    settle(page)
+
+
+def press(page, kind, name, key) -> tuple[float, float]:
+    """Move a control (see :func:`keys`), wait for the final picture; return the ms from the key press (or
+    menu choice) to the first visible response and to the final picture in the page."""
     control = demo(page, kind).locator(f".lnnlib-control-{name}")
     handle = control.locator(".noUi-handle")
     target = handle if handle.count() else control.locator("select")
@@ -239,21 +265,31 @@ def press(page, kind, name, key) -> float:
     settle(page)
     before, pixels = frame(page, kind), figure_pixels(page, kind)
     page.evaluate(
-        """(kind) => {
-            const status = document.querySelector(`.lnnlib-demo-${kind} .lnnlib-status`);
-            window.__redraw = {start: null, end: null};
+        """(args) => {
+            const [kind, before] = args;
+            const root = document.querySelector(`.lnnlib-demo-${kind}`);
+            const status = root.querySelector('.lnnlib-status');
+            window.__redraw = {start: null, first: null, end: null};
             for (const event of ['keydown', 'change']) {
                 document.addEventListener(event, () => {
                     if (window.__redraw.start === null) { window.__redraw.start = performance.now(); }
                 }, {capture: true, once: true});
             }
             const observer = new MutationObserver(() => {
-                if (window.__redraw.end === null) { window.__redraw.end = performance.now(); }
-                observer.disconnect();
+                const now = performance.now();
+                if (window.__redraw.first === null) { window.__redraw.first = now; }
+                const span = status.querySelector('[data-frame]');
+                if (span && span.getAttribute('data-state') === 'done'
+                        && Number(span.getAttribute('data-frame')) > before) {
+                    window.__redraw.end = now;
+                    observer.disconnect();
+                }
             });
-            observer.observe(status, {subtree: true, childList: true, attributes: true, characterData: true});
+            // the status line and the figure: whichever the page shows first is the first response
+            observer.observe(root.querySelector('.lnnlib-status'), {subtree: true, childList: true, attributes: true, characterData: true});
+            observer.observe(root.querySelector('img.lnnlib-figure'), {attributes: true});
         }""",
-        kind,
+        [kind, before],
     )
     if key in ("+1", "-1"):
         select = control.locator("select")
@@ -261,17 +297,19 @@ def press(page, kind, name, key) -> float:
         select.select_option(index=index)
     else:
         page.keyboard.press(key)
-    page.wait_for_function(
-        "(args) => Number(document.querySelector(`.lnnlib-demo-${args[0]} .lnnlib-status [data-frame]`)"
-        ".getAttribute('data-frame')) > args[1]",
-        arg=[kind, before],
-        timeout=REDRAW_TIMEOUT * 1000,
-        polling="raf",
-    )
+    page.wait_for_function("() => window.__redraw.end !== null", timeout=REDRAW_TIMEOUT * 1000, polling="raf")
     timing = page.evaluate("() => window.__redraw")
     settle(page)
     assert figure_pixels(page, kind) != pixels, f"{kind}.{name}: the figure did not change"
-    return timing["end"] - timing["start"]
+    return timing["first"] - timing["start"], timing["end"] - timing["start"]
+
+
+def summary(samples: list[tuple[float, float]]) -> dict:
+    first, final = [s[0] for s in samples], [s[1] for s in samples]
+    return {
+        "first_response_ms": {"median": round(statistics.median(first)), "worst": round(max(first))},
+        "final_picture_ms": {"median": round(statistics.median(final)), "worst": round(max(final))},
+    }
 
 
 def test_notebook_10_demos_in_jupyterlab(page, lab):
@@ -286,17 +324,30 @@ def test_notebook_10_demos_in_jupyterlab(page, lab):
         demo(page, kind).scroll_into_view_if_needed()
         demo(page, kind).screenshot(path=str(SCREENSHOTS / f"{kind}_0_start.png"))
 
-    timings = {}
+    timings, slow = {}, []
     for kind, name in CONTROLS:
         forward, backward = keys(page, kind, name)
-        first = press(page, kind, name, forward)  # may train: a new parameter set
-        demo(page, kind).screenshot(path=str(SCREENSHOTS / f"{kind}_{name}_moved.png"))
-        back = press(page, kind, name, backward)  # back to a value already computed: from the cache
-        timings[f"{kind}.{name}"] = (round(first), round(back))
+        first_moves, cached_moves = [], []
+        for repeat in range(REPEATS):
+            forget(page, kind)  # both settings are new: the next two moves train (or draw) from scratch
+            first_moves.append(press(page, kind, name, forward))
+            if repeat == 0:
+                demo(page, kind).screenshot(path=str(SCREENSHOTS / f"{kind}_{name}_moved.png"))
+            first_moves.append(press(page, kind, name, backward))
+            cached_moves.append(press(page, kind, name, forward))  # both are cached now
+            cached_moves.append(press(page, kind, name, backward))
+        timings[f"{kind}.{name}"] = {"first move": summary(first_moves), "cached move": summary(cached_moves)}
         status = demo(page, kind).locator(".lnnlib-status").inner_text()
         assert "refused" not in status and "diverged" not in status, f"{kind}.{name}: {status}"
+        for label, samples in (("first move", first_moves), ("cached move", cached_moves)):
+            if max(s[0] for s in samples) > FIRST_RESPONSE_MS or max(s[1] for s in samples) > FINAL_PICTURE_MS:
+                slow.append(f"{kind}.{name} {label}: {summary(samples)}")
     page.screenshot(path=str(SCREENSHOTS / "99_after_moves.png"), full_page=True)
-    report = {"run_all_seconds": round(seconds, 1), "redraw_ms_first_move_and_move_back": timings}
+    report = {"run_all_seconds": round(seconds, 1), "repeats": REPEATS, "controls": timings}
     (SCREENSHOTS / "timings.json").write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1))
     assert page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
+    assert not slow, (
+        f"above {FIRST_RESPONSE_MS} ms to the first response or {FINAL_PICTURE_MS} ms to the final picture:\n"
+        + "\n".join(slow)
+    )

@@ -307,6 +307,8 @@ class Demo(widgets.VBox):
                 cached = self._backgrounds.peek(key)
                 self._update()  # also when cached: the cursors are drawn with these axes' limits
                 if cached is None:
+                    # the status line first (a few ms): the new numbers show while the figure is drawn
+                    self._message(self._update_view(), state="drawing")
                     self.canvas.draw()  # animated artists are skipped here
                     cached = self._backgrounds.get(key, lambda: self.canvas.copy_from_bbox(self.figure.bbox))
                     self.full_redraws += 1
