@@ -153,6 +153,11 @@ def demo_stills(nb, name: str) -> dict[int, tuple[bytes, str]]:
         module = ast.Module(body=[assignment[1]], type_ignores=[])
         exec(compile(module, f"{name} cell {assignment[0]}", "exec"), namespace)
         demo = namespace[shown]
+        if callable(getattr(demo, "wait", None)):
+            demo.wait()  # a run training in the background: its final picture
+        state = re.search(r'data-state="([^"]*)"', demo.status.value)
+        if (state and state.group(1) != "done") or "#b00020" in demo.status.value:  # not final, or refused
+            raise BookError(f"{name}, cell {index}: the demo {shown!r} shows no final picture: {demo.status.value}")
         from PIL import Image  # lnnlib's dependency
 
         picture = io.BytesIO()
