@@ -127,10 +127,10 @@ class AccelerationDemo(Demo):
 
 
 def acceleration_demo(X=None, y=None, *, steps: int = 2000, eps: float = 1e-4) -> AccelerationDemo:
-    r"""Return the acceleration demo [ACH18, Section 7]: $\ell_p$ regression, depth-$N$ network vs GD.
+    r"""Return the acceleration demo: $\ell_p$ regression, a depth-$N$ network against GD on the linear model.
 
-    The depth-$N$ model is $w = \omega_N \cdots \omega_2 \, w_1$ (one extra scalar per layer, as in the
-    paper's experiment) and both models start at $w = 0$. The figure shows $\ell(w) - \min\ell$ over
+    The depth-$N$ model is $w = \omega_N \cdots \omega_2 \, w_1$ (one extra scalar per layer, as in
+    [ACH18]'s experiment) and both models start at $w = 0$. The figure shows $\ell(w) - \min\ell$ over
     ``steps`` steps of gradient descent at the same learning rate. Default data: scikit-learn's
     ``load_diabetes``, features and target standardized (442 examples, 10 features).
     """

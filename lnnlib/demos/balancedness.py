@@ -147,7 +147,7 @@ class BalancednessDemo(Demo):
 
 
 def balancedness_demo(width: int = 4, *, seed: int = 0, steps: int = 1000) -> BalancednessDemo:
-    r"""Return the balancedness demo [ACH18, Theorem 1; ACGH19, Definition 1].
+    r"""Return the balancedness demo (the invariant of [ACH18], the balancedness of [ACGH19]).
 
     Gradient descent on $\frac12 \|W_N \cdots W_1 - \Phi\|_F^2$ with square ``width`` x ``width`` layers
     and a Gaussian target $\Phi$. The figure shows the gaps $\|W_{j+1}^\top W_{j+1} - W_j W_j^\top\|_F$

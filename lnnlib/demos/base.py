@@ -98,13 +98,17 @@ class Demo(widgets.VBox):
 
     Subclasses set ``view_only`` (names of controls that only select what is drawn) and implement
     ``_build`` (create the axes and artists once; artists that view-only controls move are created with
-    ``animated=True`` and listed in ``self.animated``), ``_compute`` (fill ``self.result`` from the
-    controls, through ``self.cache``), ``_update`` (put ``self.result`` into the artists) and
-    ``_update_view`` (move the animated artists; return the status text), and optionally
-    ``_refuse(name, value)`` (a reason to refuse a value, or ``None``).
+    ``animated=True`` and listed in ``self.animated``), ``_update`` (put ``self.result`` into the
+    artists) and ``_update_view`` (move the animated artists; return the status text), and either
+    ``_runs(p)`` and ``_assemble(p, runs, final)`` (a demo that trains: the runs a setting needs, and
+    ``self.result`` from them, partial runs included) or ``_compute`` (a demo that only computes), and
+    optionally ``_refuse(name, value)`` (a reason to refuse a value, or ``None``).
 
     A view-only change restores the rendered background and draws only the animated artists (blitting):
-    no training, no axis layout, just the cursor and the PNG encoding.
+    no training, no axis layout, just the cursor and the PNG encoding. A change that needs a run not in
+    the cache answers at once in the status line (``data-state="training"``) and trains in a worker
+    thread, which sends the run so far every ``FRAME_INTERVAL`` seconds and the final picture
+    (``data-state="done"``) at its end; a later move abandons it (:class:`lnnlib.train.Stopped`).
 
     Attributes
     ----------
@@ -114,7 +118,10 @@ class Demo(widgets.VBox):
     status : HTML widget, what the figure shows or why a value was refused.
     progress : FloatProgress widget, visible while a training run is computed.
     cache : the training runs computed so far (``cache.misses`` counts the runs).
+    background : bool, whether slider moves train in a worker thread (``set``/``sweep`` never do).
+    training : bool, whether a run is training in the background; ``wait()`` waits for it.
     redraw_seconds : float, wall time of the last update (computation, if any, plus drawing).
+    first_response_seconds : float, time from the last training move to its status line.
     full_redraws : int, how many updates redrew the whole figure (the others only moved a cursor).
     frames : int, how many figures were sent to the page.
     """

@@ -136,7 +136,7 @@ class MatrixCompletionDemo(Demo):
 def matrix_completion_demo(
     n: int = 30, rank: int = 2, *, seed: int = 0, max_steps: int = 3000, shown: int | None = None
 ) -> MatrixCompletionDemo:
-    r"""Return the matrix-completion demo [ACHL19, Section 5, scaled down].
+    r"""Return the matrix-completion demo (the [ACHL19] experiment, scaled down).
 
     An $n \times n$ rank-``rank`` ground truth with $\|M\|_F = n$; sliders for the depth $N$ (1-4), the
     near-zero init scale and the number of observed entries (nested sets: more observations add entries).

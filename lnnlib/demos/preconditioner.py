@@ -33,7 +33,7 @@ class PreconditionerDemo(Demo):
         p = self.params()
         a = math.radians(p["angle"])
         w = p["norm"] * np.array([math.cos(a), math.sin(a)])
-        # one output: W = w^T is 1 x 2 and P_W is 2 x 2 ([ACH18, eq. (8)] with d_N = 1)
+        # one output: W = w^T is 1 x 2 and P_W is 2 x 2 (the end-to-end preconditioner of [ACH18] with d_N = 1)
         self.result = {"w": w, "P": preconditioner(w[None, :], p["depth"]), "depth": p["depth"]}
 
     def _build(self):
@@ -115,7 +115,7 @@ class PreconditionerDemo(Demo):
 
 
 def preconditioner_demo() -> PreconditionerDemo:
-    r"""Return the preconditioner demo [ACH18, Section 4 (single output)].
+    r"""Return the preconditioner demo (the single-output preconditioner of [ACH18]).
 
     For one output the end-to-end preconditioner is
     $P_w = \|w\|^{2-2/N} \big(I + (N - 1) \hat w \hat w^\top\big)$: it stretches gradients by
