@@ -35,6 +35,7 @@ from ._validation import check_positive
 __all__ = ["setup_notebook", "verdict", "claim", "fmt"]
 
 _limits = None
+MAX_THREADS = 1024  # BLAS libraries cap their thread pools far below this; more is a typo, not a machine
 
 
 def _inline_figures() -> None:
@@ -56,8 +57,8 @@ def setup_notebook(threads: int = 1) -> None:
     the machine's core count.
     """
     global _limits
-    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
-        raise ValueError(f"threads must be a positive integer (BLAS threads); got {threads!r}")
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or not 1 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads must be an integer from 1 to {MAX_THREADS} (BLAS threads); got {threads!r}")
     _limits = threadpool_limits(limits=int(threads))
     _inline_figures()
     np.set_printoptions(precision=4, suppress=True, linewidth=110)

@@ -630,10 +630,7 @@ EXEMPT = {
 }
 # breaches in files this test's author may not change, reported to their owners; strict xfail: when fixed,
 # the test fails until the entry is removed
-KNOWN_ELSEWHERE = {
-    "setup_notebook": "lnnlib/notebook.py (not in this change): threads has no upper bound, 10**12 accepted, "
-    "10**400 raises OverflowError",
-}
+KNOWN_ELSEWHERE: dict[str, str] = {}
 SIDE_EFFECTS = {"setup_notebook"}  # the valid call changes global settings: only the bad calls are made
 ALLOWS_NAN_RESULT = {"one_entry_partner"}  # documented: NaN where the relation has no positive solution
 NAN_FIELDS = {"best_lr", "curve"}  # result fields that are NaN by definition when nothing was reached
