@@ -9,9 +9,11 @@ truth of rank 5, a uniformly random set $\Omega$ of observed entries, and
 * gradient descent over a depth-$N$ factorization $W = W_N \cdots W_1$ of square factors on the mean
   squared error over $\Omega$ (:func:`complete_matrix`), from a near-zero initialization.
 
-The descent loop here is specialised for speed (float32, one fused loop, plain GD with a constant step
-$\eta = 2$, heavy-ball momentum switched on only late, once the training loss is below ``1e-4``); the test
-suite checks it against small-step plain gradient descent at $n = 100$.
+The descent runs on lnnlib's one engine (``lnnlib.train._iterate``, in place, as fast per step as the
+loop it replaced: 166 vs 167 us per step at $n = 100$, depth 3, one thread) with settings chosen for speed
+(float32, plain GD with a constant step $\eta = 2$, heavy-ball momentum switched on only late, once the
+training loss is below ``1e-4``); the test suite checks it against small-step plain gradient descent at
+$n = 100$.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from ._validation import (
 )
 from .init import identity_init, near_zero_init
 from .metrics import effective_rank, reconstruction_error
-from .network import _backward, _forward
+from .train import _iterate, _layer_steps
 
 __all__ = [
     "LECTURE_TABLE",
@@ -556,48 +558,41 @@ def complete_matrix(
     lr_w = dtype.type(lr)
     beta = dtype.type(momentum)
 
-    losses = []  # grown step by step: max_steps is only a cap (a cap of 1e10 preallocated 74 GiB)
     rec_steps: list[int] = []
     rec_values: list[np.ndarray] = []
-    velocity = None
     momentum_from = None
-    converged = False
-    t = 0
-    with np.errstate(over="raise", invalid="raise"):
-        try:
-            while True:
-                W, prefixes = _forward(layers)
-                R = (W - Mw) * maskw
-                value = float(np.vdot(R, R)) / m
-                losses.append(value)
-                if record is not None and (t in record if isinstance(record, set) else t % record == 0):
-                    rec_steps.append(t)
-                    rec_values.append(np.linalg.svd(W.astype(float), compute_uv=False))
-                if not np.isfinite(value) or value > BLOWUP_FACTOR * max(losses[0], 1.0):
-                    raise FloatingPointError
-                if value <= tol:
-                    converged = True
-                    break
-                if t >= max_steps:
-                    break
-                if velocity is None and momentum > 0 and value < momentum_below:
-                    velocity = [np.zeros_like(Wj) for Wj in layers]
-                    momentum_from = t
-                for j, g in enumerate(_backward(layers, R * gscale, prefixes)):
-                    if velocity is None:
-                        layers[j] -= lr_w * g
-                    else:
-                        v = velocity[j]
-                        v *= beta
-                        v += g
-                        layers[j] -= lr_w * v
-                t += 1
-        except FloatingPointError:
-            raise FloatingPointError(
-                f"gradient descent on the completion loss diverged at step {t} with learning rate "
-                f"eta = {lr:g} (depth {N}): the loss went from {losses[0] if losses else np.nan:.3g} to "
-                f"{losses[t] if len(losses) > t and np.isfinite(losses[t]) else np.inf:.3g}; use a smaller learning rate"
-            ) from None
+    last = [None]  # the end-to-end matrix of the last iterate
+
+    def loss_and_gradient(W):
+        R = (W - Mw) * maskw
+        return float(np.vdot(R, R)) / m, R * gscale
+
+    def on_record(t, layers, aux, value):  # called at every iterate (record_every=1)
+        last[0] = aux[0]
+        if record is not None and (t in record if isinstance(record, set) else t % record == 0):
+            rec_steps.append(t)
+            rec_values.append(np.linalg.svd(aux[0].astype(float), compute_uv=False))
+
+    def heavy_ball(t, value):  # momentum from the first iterate whose loss is below momentum_below
+        nonlocal momentum_from
+        if momentum_from is None and momentum > 0 and value < momentum_below:
+            momentum_from = t
+        return beta if momentum_from is not None else 0.0
+
+    # lnnlib's descent engine, in the caller's dtype (float32: ~2x faster than float64, same outcomes)
+    evaluate, update = _layer_steps(loss_and_gradient, lr_w, heavy_ball)
+    layers, losses, diverged, bad = _iterate(
+        layers, evaluate, update, max_steps, record_every=1, tol=tol, record=on_record
+    )
+    if diverged is not None:
+        raise FloatingPointError(
+            f"gradient descent on the completion loss diverged at step {diverged} with learning rate "
+            f"eta = {lr:g} (depth {N}): the loss went from {losses[0] if len(losses) else np.nan:.3g} to "
+            f"{bad:.3g}; use a smaller learning rate"
+        )
+    t = len(losses) - 1
+    converged = bool(losses[-1] <= tol)
+    W = last[0]
     if record is not None and (not rec_steps or rec_steps[-1] != t):
         rec_steps.append(t)
         rec_values.append(np.linalg.svd(W.astype(float), compute_uv=False))

@@ -18,7 +18,7 @@ from ._validation import (
 )
 from .dynamics import preconditioned_gradient
 from .losses import Loss
-from .network import balancedness_gaps, end_to_end, layer_gradients
+from .network import balancedness_gaps
 
 __all__ = ["Trajectory", "gradient_descent", "end_to_end_descent"]
 
@@ -79,28 +79,25 @@ def _diverged(t, lr, value, start):
 
 
 def _run(state, loss, lr, steps, record_every, tol, step_fn, snapshot_fn):
-    values = [loss.value(snapshot_fn(state)[0])]
-    start = values[0]
-    snaps = [(0, *snapshot_fn(state))]
-    converged = tol is not None and start <= tol
-    t = 0
-    with np.errstate(over="raise", invalid="raise"):
-        while t < steps and not converged:
-            try:
-                state, W = step_fn(state)
-                value = loss.value(W)
-            except (FloatingPointError, ValueError):
-                raise _diverged(t + 1, lr, np.inf, start) from None
-            t += 1
-            if not np.isfinite(value) or value > BLOWUP_FACTOR * max(start, 1.0):
-                raise _diverged(t, lr, value, start)
-            values.append(value)
-            converged = tol is not None and value <= tol
-            if record_every is not None and (t % record_every == 0 or t == steps or converged):
-                snaps.append((t, *snapshot_fn(state)))
-    if snaps[-1][0] != t:
-        snaps.append((t, *snapshot_fn(state)))
-    return state, np.array(values), snaps, converged
+    """A step function's run through :func:`_iterate` (the optimizers of :mod:`lnnlib.optimizers`):
+    ``step_fn(state) -> (state, W)``, ``snapshot_fn(state) -> (W, ...)``; divergence raises."""
+    snaps = []
+
+    def record(t, pair, aux, value):
+        snaps.append((t, *snapshot_fn(pair[0])))
+
+    pair, values, diverged, bad = _iterate(
+        (state, snapshot_fn(state)[0]),
+        lambda pair: (loss.value(pair[1]), None),
+        lambda pair, aux, t, value: step_fn(pair[0]),
+        steps,
+        record_every=record_every,
+        tol=tol,
+        record=record,
+    )
+    if diverged is not None:
+        raise _diverged(diverged, lr, bad, values[0] if len(values) else np.inf)
+    return pair[0], values, snaps, tol is not None and values[-1] <= tol
 
 
 def gradient_descent(
@@ -134,16 +131,19 @@ def gradient_descent(
             f"{layers[-1].shape[0]} x {layers[0].shape[1]} end-to-end matrix"
         )
 
-    def step(layers):
-        grads = layer_gradients(layers, loss.gradient(end_to_end(layers)))
-        new = [W - lr * g for W, g in zip(layers, grads, strict=False)]
-        return new, end_to_end(new)
+    snaps = []
 
-    def snapshot(layers):
-        W = end_to_end(layers)
-        return W, np.linalg.svd(W, compute_uv=False), balancedness_gaps(layers)
+    def record(t, layers, aux, value):
+        W = aux[0].copy()  # with one layer W is the layer itself, which the next step updates in place
+        snaps.append((t, W, np.linalg.svd(W, compute_uv=False), balancedness_gaps(layers)))
 
-    layers, values, snaps, converged = _run(layers, loss, lr, steps, record_every, tol, step, snapshot)
+    evaluate, update = _layer_steps(lambda W: (loss.value(W), loss.gradient(W)), lr)
+    layers, values, diverged, bad = _iterate(
+        layers, evaluate, update, steps, record_every=record_every, tol=tol, record=record
+    )
+    if diverged is not None:
+        raise _diverged(diverged, lr, bad, values[0] if len(values) else np.inf)
+    converged = tol is not None and values[-1] <= tol
     return _trajectory(values, snaps, lr, len(layers), layers, converged)
 
 
@@ -163,14 +163,20 @@ def end_to_end_descent(
     if loss.shape != W.shape:
         raise ValueError(f"the loss acts on {loss.shape} matrices but W has shape {W.shape}")
 
-    def step(W):
-        W = W - lr * preconditioned_gradient(W, loss.gradient(W), N)
-        return W, W
+    snaps = []
 
-    def snapshot(W):
-        return W, np.linalg.svd(W, compute_uv=False), np.zeros(0)
+    def record(t, W, aux, value):
+        snaps.append((t, W, np.linalg.svd(W, compute_uv=False), np.zeros(0)))
 
-    W, values, snaps, converged = _run(W, loss, lr, steps, record_every, tol, step, snapshot)
+    def update(W, aux, t, value):
+        return W - lr * preconditioned_gradient(W, loss.gradient(W), N)
+
+    W, values, diverged, bad = _iterate(
+        W, lambda W: (loss.value(W), None), update, steps, record_every=record_every, tol=tol, record=record
+    )
+    if diverged is not None:
+        raise _diverged(diverged, lr, bad, values[0] if len(values) else np.inf)
+    converged = tol is not None and values[-1] <= tol
     return _trajectory(values, snaps, lr, N, None, converged)
 
 
@@ -192,73 +198,124 @@ class Stopped(Exception):
     """Raised by a ``stop`` hook of :func:`descend_layers` to abandon a run (a demo whose setting changed)."""
 
 
-def descend_layers(
-    layers,
-    loss_and_gradient,
-    lr: float,
-    steps: int,
-    *,
-    record_every: int = 10,
-    tol: float | None = None,
-    record=None,
-    progress=None,
-    stop=None,
-    momentum: float = 0.0,
-):
-    r"""The layer-wise gradient descent engine: $W_j \leftarrow W_j - \eta\, (W_N \cdots W_{j+1})^\top G\,
-    (W_{j-1} \cdots W_1)^\top$ [ACH18], optionally with heavy-ball momentum $\beta$.
+def _iterate(state, evaluate, update, steps, *, record_every=None, tol=None, record=None, progress=None, stop=None):
+    r"""The one descent engine of lnnlib: gradient descent over the layers (:func:`gradient_descent`,
+    :func:`descend_layers`, :func:`lnnlib.complete_matrix`, the lecture demos) and the end-to-end rule
+    (:func:`end_to_end_descent`) all run through it.
 
-    No input checks (the callers check and build the layers), so that a lecture demo's run of a few
-    thousand small steps takes tenths of a second. Hooks:
+    At each iterate $t = 0, 1, \dots$: ``value, aux = evaluate(state)``; stop on divergence (an exception
+    in ``evaluate`` or ``update``, a non-finite value, or a value above ``BLOWUP_FACTOR`` times
+    $\max(\ell_0, 1)$); record the value; ``record(t, state, aux, value)`` at $t = 0$, every
+    ``record_every`` steps (``None``: first and last only), at the last step and when the value reaches
+    ``tol``, followed by ``progress(t / steps)`` and ``stop()`` (which may raise :class:`Stopped`); then
+    ``state = update(state, aux, t, value)``.
 
-    - ``loss_and_gradient(W)`` returns $(\ell(W), \nabla\ell(W))$ at the end-to-end matrix;
-    - ``record(t, layers, W, value)`` is called at step 0, every ``record_every`` steps, at the last step
-      and when the loss reaches ``tol``;
-    - ``progress(fraction)`` after each record;
-    - ``stop()`` after each record: raise :class:`Stopped` there to abandon the run;
-    - ``momentum`` $\beta$: $V \leftarrow \beta V + \nabla$, $W \leftarrow W - \eta V$ ($\beta = 0$: plain GD).
-
-    Divergence rule: the loss becomes non-finite, overflows, or exceeds ``BLOWUP_FACTOR`` times
-    $\max(\ell_0, 1)$.
-
-    Returns ``(layers, losses, diverged)``: the last layers, the loss before each step taken and after the
-    last, and ``None`` or the step at which the run diverged.
+    Returns ``(state, losses, diverged, bad_value)``: the last state, the values of the iterates kept,
+    and ``None`` or the index of the iterate that diverged with its value (``inf`` for an exception).
     """
-    from .network import _backward, _forward
-
     losses: list[float] = []
-    diverged = None
-    velocity = None
-    with np.errstate(over="raise", invalid="raise", divide="raise"):
-        for t in range(steps + 1):
+    every = record_every if record_every is not None else steps + 1
+    with np.errstate(over="raise", invalid="raise"):
+        t = 0
+        while True:
             try:
-                W, prefixes = _forward(layers)
-                value, G = loss_and_gradient(W)
-            except FloatingPointError:
-                value, G = np.inf, None
+                value, aux = evaluate(state)
+            except (FloatingPointError, ValueError):
+                return state, np.array(losses), t, np.inf
             if not np.isfinite(value) or value > BLOWUP_FACTOR * max(losses[0] if losses else value, 1.0):
-                diverged = t
-                break
+                return state, np.array(losses), t, value
             losses.append(value)
-            done = t == steps or (tol is not None and value <= tol)
-            if t % record_every == 0 or done:
+            done = t >= steps or (tol is not None and value <= tol)
+            if t % every == 0 or done:
                 if record is not None:
-                    record(t, layers, W, value)
+                    record(t, state, aux, value)
                 if progress is not None:
                     progress(t / max(steps, 1))
                 if stop is not None:
                     stop()
             if done:
-                break
+                return state, np.array(losses), None, None
             try:
-                grads = _backward(layers, G, prefixes)
-                if momentum:
-                    velocity = (
-                        grads if velocity is None else [momentum * v + g for v, g in zip(velocity, grads, strict=True)]
-                    )
-                    grads = velocity
-                layers = [Wj - lr * g for Wj, g in zip(layers, grads, strict=True)]
-            except FloatingPointError:
-                diverged = t + 1
-                break
-    return layers, np.array(losses), diverged
+                state = update(state, aux, t, value)
+            except (FloatingPointError, ValueError):
+                return state, np.array(losses), t + 1, np.inf
+            t += 1
+
+
+def _layer_steps(loss_and_gradient, lr, momentum=0.0):
+    """The ``evaluate`` and ``update`` of :func:`_iterate` for gradient descent over the layers (see
+    :func:`descend_layers`); the update works in place on the state's arrays."""
+    from .network import _backward, _forward
+
+    velocity = None
+
+    def evaluate(layers):
+        W, prefixes = _forward(layers)
+        value, G = loss_and_gradient(W)
+        return value, (W, G, prefixes)
+
+    def update(layers, aux, t, value):
+        nonlocal velocity
+        _, G, prefixes = aux
+        beta = momentum(t, value) if callable(momentum) else momentum
+        if velocity is None and beta:
+            velocity = [np.zeros_like(Wj) for Wj in layers]
+        for j, g in enumerate(_backward(layers, G, prefixes)):
+            if velocity is None:
+                layers[j] -= lr * g
+            else:
+                v = velocity[j]
+                v *= beta
+                v += g
+                layers[j] -= lr * v
+        return layers
+
+    return evaluate, update
+
+
+def descend_layers(
+    layers,
+    loss_and_gradient,
+    lr,
+    steps: int,
+    *,
+    record_every: int | None = 10,
+    tol: float | None = None,
+    record=None,
+    progress=None,
+    stop=None,
+    momentum=0.0,
+):
+    r"""Gradient descent over the layers, $W_j \leftarrow W_j - \eta\, (W_N \cdots W_{j+1})^\top G\,
+    (W_{j-1} \cdots W_1)^\top$ [ACH18], optionally with heavy-ball momentum, through :func:`_iterate`.
+
+    No input checks (the callers check and build the layers), so that a lecture demo's run of a few
+    thousand small steps takes tenths of a second; the layers are copied, then updated in place.
+
+    - ``loss_and_gradient(W)`` returns $(\ell(W), \nabla\ell(W))$ at the end-to-end matrix;
+    - ``record(t, layers, W, value)``, ``progress(fraction)``, ``stop()``: see :func:`_iterate`;
+    - ``momentum``: $\beta$, or a function ``(t, value) -> beta`` (0: a plain step). From the first step with
+      $\beta > 0$ on, $V_j \leftarrow \beta V_j + \partial\phi/\partial W_j$ (from $V_j = 0$) and
+      $W_j \leftarrow W_j - \eta V_j$.
+
+    Returns ``(layers, losses, diverged)``: the last layers, the loss before each step taken and after the
+    last, and ``None`` or the step at which the run diverged.
+    """
+    layers = [np.array(W, copy=True) for W in layers]
+    evaluate, update = _layer_steps(loss_and_gradient, lr, momentum)
+
+    def on_record(t, layers, aux, value):
+        record(t, layers, aux[0], value)
+
+    layers, losses, diverged, _ = _iterate(
+        layers,
+        evaluate,
+        update,
+        steps,
+        record_every=record_every,
+        tol=tol,
+        record=on_record if record is not None else None,
+        progress=progress,
+        stop=stop,
+    )
+    return layers, losses, diverged

@@ -526,3 +526,51 @@ def test_a_run_that_fails_in_the_background_is_a_message(balance):
     move(balance.controls["init"], "layer-wise Gaussian")
     assert "diverged" in balance.status.value
     balance.set(init="near-zero Gaussian", scale=0.01, lr=0.01)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the descent engine the demos share with gradient_descent and complete_matrix
+
+
+def test_descent_engine_momentum_is_heavy_ball_against_a_hand_written_loop():
+    from lnnlib.network import layer_gradients
+    from lnnlib.train import descend_layers
+
+    rng = np.random.default_rng(5)
+    layers = [0.5 * rng.standard_normal((3, 3)) for _ in range(3)]
+    target = rng.standard_normal((3, 3))
+    lr, beta, steps = 0.05, 0.9, 40
+    _, losses, diverged = descend_layers(
+        layers, lambda W: (0.5 * float(np.sum((W - target) ** 2)), W - target), lr, steps, momentum=beta
+    )
+    ref, velocity, ref_losses = [W.copy() for W in layers], [np.zeros((3, 3))] * 3, []
+    for t in range(steps + 1):
+        W = ref[2] @ ref[1] @ ref[0]
+        ref_losses.append(0.5 * float(np.sum((W - target) ** 2)))
+        if t == steps:
+            break
+        grads = layer_gradients(ref, W - target)
+        velocity = [beta * v + g for v, g in zip(velocity, grads, strict=True)]
+        ref = [Wj - lr * v for Wj, v in zip(ref, velocity, strict=True)]
+    assert diverged is None
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-12)
+    assert not np.allclose(
+        losses, descend_layers(layers, lambda W: (0.5 * float(np.sum((W - target) ** 2)), W - target), lr, steps)[1]
+    )
+
+
+def test_descent_engine_stop_hook_abandons_the_run():
+    from lnnlib.train import Stopped, descend_layers
+
+    seen = []
+
+    def stop():
+        if len(seen) == 3:
+            raise Stopped
+        seen.append(True)
+
+    with pytest.raises(Stopped):
+        descend_layers(
+            [np.ones((2, 2))], lambda W: (float(np.sum(W**2)), 2 * W), 0.01, 1000, record_every=10, stop=stop
+        )
+    assert len(seen) == 3  # stopped at the fourth record, step 30, not after 1000 steps
