@@ -14,11 +14,20 @@ An answer that is still the stub's ``...`` (or holds one) gets ``"not attempted 
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["NOT_ATTEMPTED", "is_unattempted", "check_array", "check_number", "check_choice"]
+__all__ = [
+    "NOT_ATTEMPTED",
+    "is_unattempted",
+    "as_number",
+    "check_array",
+    "check_number",
+    "check_choice",
+    "recheck_rounded",
+]
 
 NOT_ATTEMPTED = "not attempted yet"
 
@@ -38,6 +47,36 @@ def is_unattempted(answer) -> bool:
     if isinstance(answer, Mapping):
         return any(is_unattempted(a) for a in answer.values())
     return False
+
+
+def as_number(answer):
+    """Return a sympy number as a float, a sentence (a ``str``) for a sympy expression that still holds symbols or
+    is complex, and any other answer unchanged (a student who solves with sympy gets sympy numbers)."""
+    if hasattr(answer, "free_symbols") and hasattr(answer, "evalf") and not isinstance(answer, numbers.Real):
+        if answer.free_symbols:
+            names = ", ".join(sorted(str(x) for x in answer.free_symbols))
+            return f"your answer still holds the symbols {names}: substitute the numbers"
+        try:
+            value = complex(answer)
+        except (TypeError, ValueError):
+            return f"your answer ({answer}) does not evaluate to a number"
+        return value.real if value.imag == 0 else "your answer is complex; the answer is real"
+    return answer
+
+
+def recheck_rounded(label: str, message: str, answer, expected, mistakes, otherwise: str, rel: float) -> str:
+    """When ``message`` is the ``otherwise`` hint of :func:`check_number`, look again with the relative tolerance
+    ``rel``: a value typed rounded gets the hint of the mistake it rounds, or, if it rounds the answer, a request
+    for the computed value."""
+    if not message.endswith(otherwise):
+        return message
+    again = check_number(label, answer, expected, mistakes=mistakes, rtol=rel, atol=0.0, otherwise=otherwise)
+    if again.endswith(" correct."):
+        return (
+            f"Exercise {label}: not right yet: close, but not to the digits: compute it instead of typing a rounded "
+            "value"
+        )
+    return again
 
 
 def _as_array(answer) -> np.ndarray | str:

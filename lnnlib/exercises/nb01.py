@@ -11,11 +11,10 @@ Each checker returns one line: ``Exercise 1.k: correct.``, ``not attempted yet``
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from lnnlib.exercises import NOT_ATTEMPTED, check_array, check_number, is_unattempted
+from lnnlib.exercises import as_number as _number
 
 __all__ = ["check_second_minimum", "check_bottleneck_limit", "check_plateau_time"]
 
@@ -128,26 +127,6 @@ def check_bottleneck_limit(answer, Phi, width=2) -> str:
             "Phi in Frobenius norm: which matrix of that rank is (Eckart-Young)?"
         )
     return message
-
-
-def _number(answer):
-    """A sympy number as a float; a sentence for a sympy expression with symbols; anything else unchanged.
-
-    (``check_number`` of lnnlib.exercises accepts only Python and numpy numbers, and a sympy result such as
-    ``log(19999)/4`` is what a student solving with sympy gets.)
-    """
-    if hasattr(answer, "free_symbols") and hasattr(answer, "evalf") and not isinstance(answer, numbers.Real):
-        if answer.free_symbols:
-            names = ", ".join(sorted(str(x) for x in answer.free_symbols))
-            return f"your answer still holds the symbols {names}: substitute the numbers"
-        try:
-            value = complex(answer)
-        except (TypeError, ValueError):
-            return f"your answer ({answer}) does not evaluate to a number"
-        if value.imag != 0:
-            return "your answer is complex; a time is real"
-        return value.real
-    return answer
 
 
 def check_plateau_time(answer, y, a0) -> str:

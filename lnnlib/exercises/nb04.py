@@ -18,6 +18,7 @@ import numbers
 import numpy as np
 import sympy as sp
 
+from lnnlib.exercises import as_number as _number
 from lnnlib.exercises import check_choice, check_number, is_unattempted
 from lnnlib.fields import single_output_field
 from lnnlib.symbolic import symbolic_curl, symbolic_single_output_field
@@ -25,24 +26,6 @@ from lnnlib.symbolic import symbolic_curl, symbolic_single_output_field
 __all__ = ["check_loop_integral", "check_vanishing_angle", "check_contradiction_choice", "OPTIONS_4_3"]
 
 SECTION_ALPHA = 2.0  # the sector angle of the notebook's Sections 4 and 6
-
-
-def _number(answer):
-    """A sympy number as a float, a sentence for a sympy expression with symbols, anything else unchanged.
-
-    (``check_number`` of lnnlib.exercises accepts only Python and numpy numbers; sympy's results are what a
-    student who integrates with sympy gets.)
-    """
-    if isinstance(answer, sp.Basic) and not isinstance(answer, numbers.Real):
-        if answer.free_symbols:
-            names = ", ".join(sorted(str(x) for x in answer.free_symbols))
-            return f"your answer still holds the symbols {names}: substitute the numbers"
-        try:
-            value = complex(answer)
-        except (TypeError, ValueError):
-            return f"your answer ({answer}) does not evaluate to a number"
-        return value.real if value.imag == 0 else "your answer is complex; the answer is real"
-    return answer
 
 
 def _gauss(n=64):
@@ -88,7 +71,7 @@ def _numeric_curl(loss, w, depth):
 def _wrong_number(label, value, expected, mistakes, what, fallback):
     """check_number, with ``fallback`` as the hint for a wrong number that matches no recognized mistake.
 
-    (check_number's own last resort, "off by a constant factor", is true of any two numbers.)
+    (a hint of its own for this exercise, where check_number would give its generic last resort.)
     """
     message = check_number(label, value, expected, mistakes=mistakes, what=what, rtol=1e-6, atol=1e-9)
     generic = message.startswith(f"Exercise {label}: not right yet: ") and not message.endswith(

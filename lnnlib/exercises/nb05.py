@@ -12,11 +12,10 @@ Each checker returns one line: ``Exercise 5.k: correct.``, ``not attempted yet``
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from lnnlib.exercises import NOT_ATTEMPTED, check_array, check_number, is_unattempted
+from lnnlib.exercises import as_number as _number
 from lnnlib.init import identity_init
 from lnnlib.losses import L2Loss
 from lnnlib.train import gradient_descent
@@ -24,23 +23,6 @@ from lnnlib.train import gradient_descent
 __all__ = ["check_margin_and_count", "check_margin_samples", "check_identity_floor"]
 
 _TODO = f"{NOT_ATTEMPTED} (replace the ... in the cell above, remove the raise, run both cells)"
-
-
-def _number(answer):
-    """A sympy number as a float, a sentence for a sympy expression with symbols, anything else unchanged.
-
-    (``check_number`` of lnnlib.exercises accepts only Python and numpy numbers.)
-    """
-    if hasattr(answer, "free_symbols") and hasattr(answer, "evalf") and not isinstance(answer, numbers.Real):
-        if answer.free_symbols:
-            names = ", ".join(sorted(str(x) for x in answer.free_symbols))
-            return f"your answer still holds the symbols {names}: substitute the numbers"
-        try:
-            value = complex(answer)
-        except (TypeError, ValueError):
-            return f"your answer ({answer}) does not evaluate to a number"
-        return value.real if value.imag == 0 else "your answer is complex; the answer is real"
-    return answer
 
 
 def _pair(label, answer, names):
@@ -64,7 +46,7 @@ def _pair(label, answer, names):
 def _part(label, value, expected, mistakes, what, fallback, rtol):
     """check_number's line for one part, with ``fallback`` for a wrong number that matches no mistake.
 
-    (check_number's own last resort, "off by a constant factor", is true of any two numbers.)
+    (a hint of its own for this exercise, where check_number would give its generic last resort.)
     """
     message = check_number(label, value, expected, mistakes=mistakes, what=what, rtol=rtol, atol=1e-12)
     generic = message.startswith(f"Exercise {label}: not right yet: ") and not message.endswith(

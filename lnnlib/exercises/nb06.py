@@ -15,28 +15,12 @@ import numbers
 
 import numpy as np
 
+from lnnlib.exercises import as_number as _number
 from lnnlib.exercises import check_choice, check_number, is_unattempted
 from lnnlib.losses import LpRegressionLoss
 from lnnlib.train import gradient_descent
 
 __all__ = ["check_divergence_threshold", "check_balance_drift", "check_unbalanced_choice"]
-
-
-def _number(answer):
-    """A sympy number as a float, a sentence for a sympy expression with symbols, anything else unchanged.
-
-    (``check_number`` of lnnlib.exercises accepts only Python and numpy numbers.)
-    """
-    if hasattr(answer, "free_symbols") and hasattr(answer, "evalf") and not isinstance(answer, numbers.Real):
-        if answer.free_symbols:
-            names = ", ".join(sorted(str(x) for x in answer.free_symbols))
-            return f"your answer still holds the symbols {names}: substitute the numbers"
-        try:
-            value = complex(answer)
-        except (TypeError, ValueError):
-            return f"your answer ({answer}) does not evaluate to a number"
-        return value.real if value.imag == 0 else "your answer is complex; the answer is real"
-    return answer
 
 
 def check_divergence_threshold(answer, y, w0, p) -> str:

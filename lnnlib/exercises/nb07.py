@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from lnnlib.exercises import check_choice, check_number
+from lnnlib.exercises import recheck_rounded as _rounded
 
 __all__ = ["check_effective_rank", "check_momentum_choice", "check_truncation_error", "OPTIONS_7_2"]
 
@@ -25,20 +26,6 @@ def _singular_values(W) -> np.ndarray:
 def _exp_entropy(p: np.ndarray, log=np.log) -> float:
     p = p[p > 0]
     return float(np.exp(-np.sum(p * log(p))))
-
-
-def _rounded(label: str, message: str, answer, expected, mistakes, otherwise: str, rel: float) -> str:
-    """When ``message`` is the ``otherwise`` hint, look again with the relative tolerance ``rel``: a value typed
-    rounded gets the hint of the mistake it rounds, or, if it rounds the answer, a request for the full value."""
-    if not message.endswith(otherwise):
-        return message
-    again = check_number(label, answer, expected, mistakes=mistakes, rtol=rel, atol=0.0, otherwise=otherwise)
-    if again.endswith(" correct."):
-        return (
-            f"Exercise {label}: not right yet: close, but not to the digits: compute it instead of typing a rounded "
-            "value"
-        )
-    return again
 
 
 def check_effective_rank(answer, W) -> str:

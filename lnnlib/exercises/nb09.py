@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from lnnlib.exercises import check_array, check_choice, check_number
+from lnnlib.exercises import recheck_rounded as _rounded
 
 __all__ = [
     "check_singular_velocities",
@@ -22,20 +23,6 @@ __all__ = [
     "asymptote",
     "OPTIONS_9_3",
 ]
-
-
-def _rounded(label: str, message: str, answer, expected, mistakes, otherwise: str, rel: float) -> str:
-    """When ``message`` is the ``otherwise`` hint, look again with the relative tolerance ``rel``: a value typed
-    rounded gets the hint of the mistake it rounds, or, if it rounds the answer, a request for the full value."""
-    if not message.endswith(otherwise):
-        return message
-    again = check_number(label, answer, expected, mistakes=mistakes, rtol=rel, atol=0.0, otherwise=otherwise)
-    if again.endswith(" correct."):
-        return (
-            f"Exercise {label}: not right yet: close, but not to the digits: compute it instead of typing a rounded "
-            "value"
-        )
-    return again
 
 
 def _velocities(W, G, depth, *, factor=None, exponent=None, left=None, right=None):
