@@ -1,5 +1,6 @@
 """The files a new user and CI rely on: README commands, environment.yml, CI script, notebook list."""
 
+import fnmatch
 import pathlib
 import re
 import tomllib
@@ -78,3 +79,12 @@ def test_public_names_are_unique_across_modules():
     preconditioner singular_value_velocity effective_rank reconstruction_error nuclear_norm_minimization
     low_rank_matrix sample_mask complete_matrix""".split()
     assert set(contract) <= set(lnnlib.__all__)
+
+
+def test_every_subpackage_of_lnnlib_is_packaged():
+    # a non-editable install (pip install .) ships only what setuptools finds: every lnnlib/ subpackage must match
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = [".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "lnnlib").rglob("__init__.py")]
+    assert "lnnlib.demos" in packages and "lnnlib.exercises" in packages
+    for name in packages:
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in include), f"{name} is not packaged"
