@@ -775,8 +775,8 @@ def summarize_completion_table(records: Sequence[dict]) -> list[dict]:
 
 
 def _e(x: float) -> str:
-    if x < 1e-10:  # rounding level: its digits depend on the BLAS kernel
-        return "<1e-10"
+    if x < 1e-10:  # rounding level: its digits depend on the BLAS kernel (CONTRIBUTING.md, portable outputs)
+        return "0 (below 1e-10)"
     return f"{x:.0e}".replace("e-0", "e-").replace("e+0", "e+")
 
 

@@ -9,9 +9,11 @@ bucket (such as a power of ten) that a rounding-level change can move a number a
   result, not rounding noise (``show=True``, e.g. an O(eta) drift or a truncation error), and then with
   two significant digits, which a relative change of 1e-12 cannot move except by a coincidence that the
   portability check (``tools/check_portability.py``) would catch. A FAIL always prints the measured error.
+  The words ("within the tolerance 1e-10", "0 (below 1e-12)") say that the number shown is a constant of
+  the check, not a measurement.
 - :func:`claim` prints PASS/FAIL of a comparison (an inequality between results, far from a tie).
 - :func:`fmt` prints a number with a fixed count of significant digits, and prints numbers below a stated
-  noise floor as ``0 (< floor)``: quantities that are exactly zero in exact arithmetic (an integral around
+  noise floor as ``0 (below floor)``: quantities that are exactly zero in exact arithmetic (an integral around
   a closed loop of a gradient field, the balancedness gap of the identity) are rounding noise whose size
   depends on the machine; the floor must sit orders of magnitude above that noise and below any value the
   quantity takes when it is not zero.
@@ -83,14 +85,14 @@ def _tol(tol: float) -> str:
 
 
 def verdict(label: str, error: float, tol: float, *, show: bool = False) -> str:
-    r"""Return the verdict line of a numeric check: ``"PASS  label: max error <= 1e-10"`` or ``"FAIL ..."``.
+    r"""Return the verdict line of a numeric check: ``"PASS  label: max error within the tolerance 1e-10"``.
 
     The check passes when ``error <= tol``. A passing line shows the tolerance, not the measured error:
     for a check that holds in exact arithmetic the error is rounding noise, whose digits (and power of
     ten) differ between CPUs. With ``show=True`` the measured error is shown with two significant digits,
-    ``"PASS  label: max error 3.2e-03 <= 1e-2"``; use it only where the error is itself a result
+    ``"PASS  label: max error 3.2e-03, within the tolerance 1e-2"``; use it only where the error is itself a result
     (a discretization or truncation error, a drift of order eta), never where it is rounding noise.
-    A failing line always shows the measured error: ``"FAIL  label: max error 4.1e-05 > 1e-10"``.
+    A failing line always shows the measured error: ``"FAIL  label: max error 4.1e-05, above the tolerance 1e-10"``.
     """
     tol = check_positive(tol, "the tolerance")
     error = _real(error, "the error")
@@ -100,9 +102,9 @@ def verdict(label: str, error: float, tol: float, *, show: bool = False) -> str:
         raise ValueError(f"show must be True or False; got {show!r}")
     measured = "inf" if np.isinf(error) else f"{error:.1e}"
     if error <= tol:
-        shown = f"{measured} <= {_tol(tol)}" if show else f"<= {_tol(tol)}"
-        return f"PASS  {label}: max error {shown}"
-    return f"FAIL  {label}: max error {measured} > {_tol(tol)}"
+        shown = f"{measured}, within the tolerance" if show else "within the tolerance"
+        return f"PASS  {label}: max error {shown} {_tol(tol)}"
+    return f"FAIL  {label}: max error {measured}, above the tolerance {_tol(tol)}"
 
 
 def claim(label: str, holds: bool) -> str:
@@ -114,7 +116,7 @@ def claim(label: str, holds: bool) -> str:
 
 
 def fmt(x: float, digits: int = 2, *, zero_below: float | None = None) -> str:
-    """Return ``x`` printed with ``digits`` significant digits, or ``"0 (< 1e-12)"`` when ``|x|`` is below
+    """Return ``x`` printed with ``digits`` significant digits, or ``"0 (below 1e-12)"`` when ``|x|`` is below
     the noise floor ``zero_below``.
 
     Use the floor for quantities that vanish in exact arithmetic: their computed value is rounding noise
@@ -127,7 +129,7 @@ def fmt(x: float, digits: int = 2, *, zero_below: float | None = None) -> str:
     if zero_below is not None:
         floor = check_positive(zero_below, "the noise floor zero_below")
         if abs(x) < floor:
-            return f"0 (< {_tol(floor)})"
+            return f"0 (below {_tol(floor)})"
     if not np.isfinite(x):
         return str(x)
     return _sig(x, int(digits))

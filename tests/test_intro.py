@@ -373,13 +373,13 @@ def test_loglog_slope_bad_inputs(x, y, message):
 
 def test_verdict_strings():
     # a pass shows the tolerance, never the digits (or the power of ten) of a rounding-level error
-    assert L.verdict("a", 3.1e-16, 1e-10) == "PASS  a: max error <= 1e-10"
+    assert L.verdict("a", 3.1e-16, 1e-10) == "PASS  a: max error within the tolerance 1e-10"
     assert L.verdict("a", 3.1e-13, 1e-10) == L.verdict("a", 0.0, 1e-10)
-    assert L.verdict("b", 2e-3, 1e-2, show=True) == "PASS  b: max error 2.0e-03 <= 1e-2"
+    assert L.verdict("b", 2e-3, 1e-2, show=True) == "PASS  b: max error 2.0e-03, within the tolerance 1e-2"
     # a failure always shows the measured error
-    assert L.verdict("c", 2e-3, 1e-6) == "FAIL  c: max error 2.0e-03 > 1e-6"
-    assert L.verdict("c", 2e-3, 1e-6, show=True) == "FAIL  c: max error 2.0e-03 > 1e-6"
-    assert L.verdict("d", float("inf"), 1.0) == "FAIL  d: max error inf > 1e0"
+    assert L.verdict("c", 2e-3, 1e-6) == "FAIL  c: max error 2.0e-03, above the tolerance 1e-6"
+    assert L.verdict("c", 2e-3, 1e-6, show=True) == "FAIL  c: max error 2.0e-03, above the tolerance 1e-6"
+    assert L.verdict("d", float("inf"), 1.0) == "FAIL  d: max error inf, above the tolerance 1e0"
     assert L.verdict("e", 1e-10, 1e-10).startswith("PASS")  # the tolerance itself passes
     for bad in (-1.0, float("nan")):
         with pytest.raises(ValueError, match="nonnegative"):
@@ -399,8 +399,8 @@ def test_fmt_prints_stable_digits_and_noise_as_zero():
     assert L.fmt(0.29701, 4) == "0.297"
     assert L.fmt(-2.4e-5, 1) == "-2e-05"
     # below the noise floor neither the sign nor the digits of rounding noise are printed
-    assert L.fmt(3e-17, zero_below=1e-12) == "0 (< 1e-12)"
-    assert L.fmt(-3e-17, zero_below=1e-12) == "0 (< 1e-12)"
+    assert L.fmt(3e-17, zero_below=1e-12) == "0 (below 1e-12)"
+    assert L.fmt(-3e-17, zero_below=1e-12) == "0 (below 1e-12)"
     assert L.fmt(0.0, zero_below=1e-12) == L.fmt(4e-13, zero_below=1e-12)
     assert L.fmt(2e-12, zero_below=1e-12) == "2e-12"
     assert L.fmt(float("inf")) == "inf"

@@ -9,7 +9,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # A magnitude of 1e-13 or below is rounding level for the course's O(1) quantities: its digits, and its power of
-# ten, change with the CPU's BLAS kernel (CONTRIBUTING.md, "Portable outputs"). Noise floors such as "0 (< 1e-12)"
+# ten, change with the CPU's BLAS kernel (CONTRIBUTING.md, "Portable outputs"). Noise floors such as "0 (below 1e-12)"
 # and bounds or tolerances such as "< 1e-20" or "<= 1e-12" are fine: they do not move.
 # A cell may print tiny numbers that are values, not noise (a product of eight small matrices has full relative
 # precision): it says so with this comment and why, and the portability check keeps it honest.
