@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -316,8 +317,12 @@ def test_notebook_10_demos_in_jupyterlab(page, lab):
     seconds = run_all(page)
     page.screenshot(path=str(SCREENSHOTS / "00_after_run_all.png"))
     errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
-    assert errors.count() == 0, "error output in the notebook:\n" + "\n".join(errors.all_inner_texts())[:3000]
-    assert page.locator(".jp-OutputArea-output:has-text('Traceback')").count() == 0
+    texts = errors.all_inner_texts()
+    # the exercise stubs stop with their NotImplementedError until a student fills them in (CONTRIBUTING.md)
+    stubs = [t for t in texts if re.search(r"NotImplementedError: Exercise 10\.\d+: ", t)]
+    unexpected = [t for t in texts if t not in stubs]
+    assert not unexpected, "error output in the notebook:\n" + "\n".join(unexpected)[:3000]
+    assert len(stubs) == sum('"### Exercise 10.' in line for line in NOTEBOOK.read_text().splitlines())
     statuses = page.locator(".lnnlib-status")
     assert statuses.count() == 4, "the four demos did not all render"
     for kind in ("completion", "balancedness", "preconditioner", "acceleration"):
@@ -346,7 +351,8 @@ def test_notebook_10_demos_in_jupyterlab(page, lab):
     report = {"run_all_seconds": round(seconds, 1), "repeats": REPEATS, "controls": timings}
     (SCREENSHOTS / "timings.json").write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1))
-    assert page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
+    after = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
+    assert after == texts, "moving the sliders printed errors:\n" + "\n".join(t for t in after if t not in texts)
     assert not slow, (
         f"above {FIRST_RESPONSE_MS} ms to the first response or {FINAL_PICTURE_MS} ms to the final picture:\n"
         + "\n".join(slow)
