@@ -245,6 +245,19 @@ def _draw_loop(ax, loop, color: str = "crimson") -> None:
         ax.annotate("", xy=path[i + 1], xytext=path[i - 1], arrowprops={"arrowstyle": "-|>", "color": color, "lw": 2})
 
 
+def _frame_plane(ax, extent: float, title: str | None):
+    """Mark the origin, make the (w_1, w_2) square [-extent, extent]^2 with labelled axes, set the title."""
+    ax.plot(0, 0, "k+", ms=8)
+    ax.set_aspect("equal")
+    ax.set_xlim(-extent, extent)
+    ax.set_ylim(-extent, extent)
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def plot_field(ax, field: Callable, extent: float = 2.5, n: int = 21, *, loop=None, title: str | None = None):
     r"""Draw the direction of $-F$ (the flow) on an $n \times n$ grid of $[-\mathrm{extent}, \mathrm{extent}]^2$,
     arrows normalized and coloured by $\log_{10}\|F\|$; optionally the loop ``(alpha, r_inner, r_outer)``
@@ -265,15 +278,7 @@ def plot_field(ax, field: Callable, extent: float = 2.5, n: int = 21, *, loop=No
     colour = np.log10(np.where(size > 0, size, np.nan))
     ax.quiver(X, Y, unit[..., 0], unit[..., 1], colour, cmap="viridis", pivot="mid", scale=n * 1.3, width=0.004)
     _draw_loop(ax, loop)
-    ax.plot(0, 0, "k+", ms=8)
-    ax.set_aspect("equal")
-    ax.set_xlim(-extent, extent)
-    ax.set_ylim(-extent, extent)
-    ax.set_xlabel("$w_1$")
-    ax.set_ylabel("$w_2$")
-    if title:
-        ax.set_title(title)
-    return ax
+    return _frame_plane(ax, extent, title)
 
 
 def plot_curl(
@@ -315,16 +320,8 @@ def plot_curl(
         F = -field_values(field, np.stack([X, Y], axis=-1))
         ax.streamplot(X, Y, F[..., 0], F[..., 1], color="0.45", linewidth=0.6, density=0.9, arrowsize=0.7)
     _draw_loop(ax, loop, color="black")
-    ax.plot(0, 0, "k+", ms=8)
     ax.grid(False)
-    ax.set_aspect("equal")
-    ax.set_xlim(-extent, extent)
-    ax.set_ylim(-extent, extent)
-    ax.set_xlabel("$w_1$")
-    ax.set_ylabel("$w_2$")
-    if title:
-        ax.set_title(title)
-    return ax
+    return _frame_plane(ax, extent, title)
 
 
 def plot_preconditioner_action(ax, points, depth: int, radius: float = 0.35, n: int = 200):
