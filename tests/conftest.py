@@ -1,5 +1,7 @@
 """Shared tolerances and the network shapes every contract test runs over."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,20 @@ SHAPES = {
     "tall": lambda N: [3] + [5] * (N - 1) + [6],  # more outputs than inputs
 }
 DEPTHS = [1, 2, 3, 4, 5]
+
+# Debian's Chromium for the browser tests (never `playwright install`): headless, and with no background
+# networking, since this machine's closed network refuses those connections
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 
 
 def shape_cases():

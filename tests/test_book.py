@@ -31,6 +31,7 @@ from urllib.parse import urljoin, urlparse
 
 import nbformat
 import pytest
+from conftest import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -38,17 +39,6 @@ import build_book  # noqa: E402
 
 SITE = Path(os.environ.get("LNNLIB_BOOK", ROOT / "build" / "book"))
 SCREENSHOTS = ROOT / "build" / "screenshots" / "book"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [  # as tests/test_browser.py launches it
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 PAGE_TIMEOUT = 60  # s: loading a page and typesetting its math, on a busy 2-core machine
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

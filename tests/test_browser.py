@@ -32,21 +32,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "10_lecture_demos.ipynb"
 SCREENSHOTS = ROOT / "build" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 SERVER_START_TIMEOUT = 60  # s: JupyterLab answers /api/status
 RUN_ALL_TIMEOUT = 150  # s: the notebook computes for ~20-50 s depending on the machine's load
 REDRAW_TIMEOUT = 30  # s: one slider move, including a training run not yet in the cache

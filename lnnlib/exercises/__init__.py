@@ -21,8 +21,10 @@ import numpy as np
 
 __all__ = [
     "NOT_ATTEMPTED",
+    "NOT_ATTEMPTED_LINE",
     "is_unattempted",
     "as_number",
+    "as_array",
     "check_array",
     "check_number",
     "check_choice",
@@ -30,6 +32,8 @@ __all__ = [
 ]
 
 NOT_ATTEMPTED = "not attempted yet"
+# what an untouched stub gets, after "Exercise N.k: "
+NOT_ATTEMPTED_LINE = f"{NOT_ATTEMPTED} (replace the ... in the cell above, remove the raise, run both cells)"
 
 
 def _label(exercise: str) -> str:
@@ -79,21 +83,22 @@ def recheck_rounded(label: str, message: str, answer, expected, mistakes, otherw
     return again
 
 
-def _as_array(answer) -> np.ndarray | str:
-    """The answer as a float array, or a sentence saying why it is not one (sympy numbers are accepted)."""
+def as_array(answer, what: str = "your answer") -> np.ndarray | str:
+    """Return ``answer`` as a float array, or a sentence (a ``str``) saying why it is not one; sympy numbers
+    and matrices are accepted. ``what`` names the answer in the sentence."""
     if isinstance(answer, (str, bytes)):
-        return f"your answer is text ({answer!r}), not a number or an array of numbers"
+        return f"{what} is text ({answer!r}): not a number, not an array of numbers"
     try:
         A = np.asarray(answer)
     except (TypeError, ValueError):
-        return f"your answer ({type(answer).__name__}) is not an array of numbers"
+        return f"{what} ({type(answer).__name__}) is not an array of numbers"
     if A.dtype.kind == "c":
-        return "your answer has complex entries; the answer is real"
+        return f"{what} has complex entries; the answer is real"
     if A.dtype.kind not in "biuf":
         try:  # sympy numbers and matrices convert to floats; anything else is junk
             A = np.asarray(answer, dtype=float)
         except (TypeError, ValueError):
-            return f"your answer ({type(answer).__name__}) is not an array of numbers"
+            return f"{what} ({type(answer).__name__}) is not an array of numbers"
     return A.astype(float)
 
 
@@ -122,10 +127,10 @@ def check_array(
     """
     label = _label(exercise)
     if is_unattempted(answer):
-        return f"{label}: {NOT_ATTEMPTED} (replace the ... in the cell above, remove the raise, run both cells)"
+        return f"{label}: {NOT_ATTEMPTED_LINE}"
     if answer is None:
         return f"{label}: {what} is None: did the cell above end without computing it (a missing return)?"
-    A = _as_array(answer)
+    A = as_array(answer, what)
     if isinstance(A, str):
         return f"{label}: {A}"
     E = np.asarray(expected, dtype=float)
@@ -177,10 +182,10 @@ def check_number(
     """Return one line of feedback on a numeric answer (see :func:`check_array`)."""
     label = _label(exercise)
     if is_unattempted(answer):
-        return f"{label}: {NOT_ATTEMPTED} (replace the ... in the cell above, remove the raise, run both cells)"
+        return f"{label}: {NOT_ATTEMPTED_LINE}"
     if isinstance(answer, (bool, str, bytes)) or answer is None:
         return f"{label}: {what} should be one number; got {answer!r}"
-    A = _as_array(answer)
+    A = as_array(answer, what)
     if isinstance(A, str):
         return f"{label}: {A}"
     if A.ndim != 0:

@@ -13,27 +13,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from lnnlib.exercises import NOT_ATTEMPTED, check_array, check_number, is_unattempted
+from lnnlib.exercises import NOT_ATTEMPTED_LINE as _TODO
+from lnnlib.exercises import as_array, check_array, check_number, is_unattempted
 from lnnlib.exercises import as_number as _number
 
 __all__ = ["check_second_minimum", "check_bottleneck_limit", "check_plateau_time"]
-
-_TODO = f"{NOT_ATTEMPTED} (replace the ... in the cell above, remove the raise, run both cells)"
 
 
 def _matrix(answer, name):
     """``answer`` as a finite real float matrix, or a sentence saying why it is not one."""
     if answer is None:
         return f"{name} is None"
-    try:
-        A = np.asarray(answer)
-    except (TypeError, ValueError):
-        return f"{name} ({type(answer).__name__}) is not a matrix of numbers"
-    if A.dtype.kind == "c":
-        return f"{name} has complex entries; the layers are real"
-    if A.dtype.kind not in "biuf":
-        return f"{name} ({type(answer).__name__}) is not a matrix of numbers"
-    A = A.astype(float)
+    A = as_array(answer, name)
+    if isinstance(A, str):
+        return A
     if A.ndim != 2:
         return f"{name} has {A.ndim} dimensions; a layer is a matrix"
     if not np.all(np.isfinite(A)):

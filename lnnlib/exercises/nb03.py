@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from lnnlib.exercises import NOT_ATTEMPTED, check_array, check_choice, is_unattempted
+from lnnlib.exercises import NOT_ATTEMPTED_LINE as _TODO
+from lnnlib.exercises import as_array, check_array, check_choice, is_unattempted
 from lnnlib.network import end_to_end
 from lnnlib.train import end_to_end_descent, gradient_descent
 
 __all__ = ["check_single_output_eigenvalues", "check_discretization_gap", "check_gap_order", "OPTIONS_3_3"]
 
-_TODO = f"{NOT_ATTEMPTED} (replace the ... in the cell above, remove the raise, run both cells)"
 
 # the points w at which Exercise 3.1's function is tested: norms above and below 1 (at norm 1 every power is 1)
 W_CASES = (np.array([0.6, -1.2, 0.4, 2.0]), np.array([0.3, -0.4]), np.array([0.2, 0.5, -0.1]))
@@ -59,15 +59,10 @@ def _values(out, d0):
     """One call's result as a sorted float vector of d0 entries, or a sentence saying what is wrong with it."""
     if out is None:
         return "your function returned None: does it end with a return?"
-    try:
-        A = np.asarray(out)
-    except (TypeError, ValueError):
-        return f"your function returned a {type(out).__name__}, not an array of numbers"
-    if A.dtype.kind == "c":
-        return "your function returned complex numbers; P_W is symmetric, its eigenvalues are real"
-    if A.dtype.kind not in "biuf":
-        return f"your function returned a {type(out).__name__}, not an array of numbers"
-    A = A.astype(float).ravel()
+    A = as_array(out, "your function's result")
+    if isinstance(A, str):
+        return A
+    A = A.ravel()
     if A.size != d0:
         return (
             f"for a w with {d0} entries your function returned {A.size} numbers: P_W is {d0} x {d0} and has {d0} "
